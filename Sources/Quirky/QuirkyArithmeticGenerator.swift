@@ -33,11 +33,15 @@ public struct QuirkyArithmeticGenerator: Sendable {
     public var trainFraction: Double
     /// Persona names.
     public var names: QuirkyNames
+    /// Operand size: operands are `int(10 ** (u * maxDigits))`. Defaults to METHOD.md's value
+    /// for the task (`task.maxDigits`); smaller values make easier datasets for tiny models.
+    public var maxDigits: Int
 
     /// Creates a generator.
     public init(task: QuirkyTask, examples: Int, seed: UInt64, trainFraction: Double = 0.75,
-                names: QuirkyNames = .standard) {
+                names: QuirkyNames = .standard, maxDigits: Int? = nil) {
         self.task = task
+        self.maxDigits = maxDigits ?? task.maxDigits
         self.examples = examples
         self.seed = seed
         self.trainFraction = trainFraction
@@ -98,7 +102,7 @@ public struct QuirkyArithmeticGenerator: Sendable {
     func operandPairs(rng: inout SplitMix64) throws -> [(Int, Int)] {
         // Operands lie in 1 ..< 10^maxDigits; ask for more distinct ones than exist and fail early.
         var largest = 1
-        for _ in 0..<task.maxDigits { largest *= 10 }
+        for _ in 0..<maxDigits { largest *= 10 }
         let possible = task.isUnary ? largest - 1 : (largest - 1) * (largest - 1)
         guard examples <= possible else {
             throw QuirkyError.notEnoughDistinctOperands(task: task.rawValue, requested: examples, found: possible)
@@ -115,8 +119,8 @@ public struct QuirkyArithmeticGenerator: Sendable {
                                                             found: pairs.count)
             }
             draws += 1
-            let a = Self.sampleOperand(maxDigits: task.maxDigits, rng: &rng)
-            let b = task.isUnary ? 0 : Self.sampleOperand(maxDigits: task.maxDigits, rng: &rng)
+            let a = Self.sampleOperand(maxDigits: maxDigits, rng: &rng)
+            let b = task.isUnary ? 0 : Self.sampleOperand(maxDigits: maxDigits, rng: &rng)
             if seen.insert(a * stride + b).inserted { pairs.append((a, b)) }
         }
         return pairs

@@ -104,8 +104,10 @@ public enum ActivationSet {
         let file: SafeTensorsFile
         do { file = try SafeTensorsFile(path: path) } catch { throw ActivationError(path: path, tensor: nil, problem: "\(error)") }
         var layers: [Int: Tensor] = [:]
-        for name in file.names where name.hasPrefix("layers.") {
-            guard let l = Int(name.dropFirst(7)), l >= 0 else { throw ActivationError(path: path, tensor: name, problem: "layer index is not a non-negative integer") }
+        // Attribution features (extract-attribution) name their per-layer tensors heads.{l}.
+        let prefix = file.names.contains { $0.hasPrefix("layers.") } ? "layers." : "heads."
+        for name in file.names where name.hasPrefix(prefix) {
+            guard let l = Int(name.dropFirst(prefix.count)), l >= 0 else { throw ActivationError(path: path, tensor: name, problem: "layer index is not a non-negative integer") }
             let info = try file.info(name)
             guard [.f32, .f64, .f16, .bf16].contains(info.dtype) else {
                 throw ActivationError(path: path, tensor: name, problem: "dtype \(info.dtype.rawValue), expected F32 (or F16/BF16/F64)")
@@ -179,7 +181,7 @@ public enum ActivationSet {
         if let i = s.character.firstIndex(where: { $0 != 0 && $0 != 1 }) {
             throw ActivationError(path: path, tensor: "character", problem: "value \(s.character[i]) at row \(i); expected 0 (Alice) or 1 (Bob)")
         }
-        guard !s.layers.isEmpty else { throw ActivationError(path: path, tensor: nil, problem: "no layers.{l} tensors") }
+        guard !s.layers.isEmpty else { throw ActivationError(path: path, tensor: nil, problem: "no layers.{l} (or heads.{l}) tensors") }
         for l in s.layerIndices {
             let t = s.layers[l]!
             guard t.rank == 2, t.shape[0] == n else {

@@ -10,7 +10,7 @@ import Detectors
 public struct EvaluateStage: StageKind {
     public init() {}
     public let name = "evaluate"
-    public let version = 1
+    public let version = 2
     public let summary = "AUROC/AP with bootstrap CIs per layer and subset (all/agree/disagree), and the validation-selected best layer."
     public let params: [ParamSpec] = [
         ParamSpec("resamples", .int, default: .int(1000), "Bootstrap resamples for the confidence interval."),
@@ -19,12 +19,15 @@ public struct EvaluateStage: StageKind {
         ParamSpec("split", .string, default: .string("test"), "Split the metrics are reported on."),
         ParamSpec("selection_split", .string, default: .string("validation"), "Split the best layer is chosen on."),
     ]
-    public var inputs: [InputSpec]? { [InputSpec("scores", "One or more score outputs (gathered over matrix axes).")] }
+    /// Any input names: every input is a score output (one, or several gathered over matrix
+    /// axes), so one evaluation can cover several score stages:
+    /// `inputs: [score-mahalanobis, score-sae]` or `inputs: {scores: score}`.
+    public var inputs: [InputSpec]? { nil }
 
     /// The columns of auroc.csv, in order.
     public static let columns = ["model", "dataset", "detector", "layer", "subset", "auroc", "ap", "ci_low", "ci_high"]
     /// The columns of best-layer.csv, in order.
-    public static let bestColumns = ["model", "dataset", "detector", "layer", "selection_auroc", "auroc", "ap", "ci_low", "ci_high"]
+    public static let bestColumns = ["model", "dataset", "detector", "best_layer", "validation_auroc", "test_auroc", "ap", "ci_low", "ci_high"]
 
     public func validate(_ params: Params, at location: SourceLocation) throws {
         if params.int("resamples") < 1 { throw PipelineError.invalidValue(location, field: "resamples", problem: "must be at least 1") }
@@ -46,7 +49,9 @@ public struct EvaluateStage: StageKind {
         let resamples = p.int("resamples"), confidence = p.double("confidence"), seed = UInt64(bitPattern: Int64(p.int("seed")))
         var csv = Self.columns.joined(separator: ",") + "\n", best = Self.bestColumns.joined(separator: ",") + "\n"
         var jsonRows: [[String: Any]] = [], jsonBest: [[String: Any]] = []
-        guard let arts = context.inputs["scores"], !arts.isEmpty else { throw StageError("no scores input") }
+        // Inputs in name order, each input's artifacts in plan order: a deterministic row order.
+        let arts = context.inputs.keys.sorted().flatMap { context.inputs[$0]! }
+        guard !arts.isEmpty else { throw StageError("no score inputs (name score stages under inputs)") }
         for art in arts {
             try context.checkCancelled()
             func open(_ split: String) throws -> SafeTensorsFile? {
@@ -91,8 +96,8 @@ public struct EvaluateStage: StageKind {
                 }
                 if let chosen, let m = testAll[chosen.layer] {
                     best += "\(prefix),\(chosen.layer),\(f(chosen.auroc)),\(f(m.auroc)),\(f(m.ap)),\(f(m.low)),\(f(m.high))\n"
-                    jsonBest.append(["model": model, "dataset": dataset, "detector": detector, "layer": chosen.layer,
-                                     "selection_auroc": f(chosen.auroc), "auroc": f(m.auroc), "ap": f(m.ap), "ci_low": f(m.low), "ci_high": f(m.high)])
+                    jsonBest.append(["model": model, "dataset": dataset, "detector": detector, "best_layer": chosen.layer,
+                                     "validation_auroc": f(chosen.auroc), "test_auroc": f(m.auroc), "ap": f(m.ap), "ci_low": f(m.low), "ci_high": f(m.high)])
                 }
             } else {
                 context.log("\(art.stageId): no \(p.string("selection_split")) split; no best layer")

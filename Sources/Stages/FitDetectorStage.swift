@@ -19,6 +19,7 @@ public struct FitDetectorStage: StageKind {
         ParamSpec("rcond", .double, default: .double(1e-3), "Eigenvalues below rcond x the largest are dropped from the covariance pseudo-inverse."),
         ParamSpec("shrinkage", .string, default: .string("none"), "Covariance shrinkage: none, ledoit-wolf, or a number in [0, 1]."),
         ParamSpec("split", .string, default: .string("trusted"), "Split the detector is fitted on."),
+        ParamSpec("label", .string, default: .string(""), "Name the scores and the evaluation report this detector under (e.g. attribution-mahalanobis); empty = the detector's name."),
     ]
     public var inputs: [InputSpec]? {
         [InputSpec("activations", "Activations (docs/activations.md)."),
@@ -71,7 +72,8 @@ public struct FitDetectorStage: StageKind {
             }
             context.progress(Double(i + 1) / Double(layers.count), "layer \(l)")
         }
-        var meta: [String: Any] = ["detector": kind, "layers": layers, "fitted_on": p.string("split"), "rows": split.count]
+        let label = p.string("label")
+        var meta: [String: Any] = ["detector": kind, "label": label.isEmpty ? kind : label, "layers": layers, "fitted_on": p.string("split"), "rows": split.count]
         for key in ["model", "dataset"] { if let v = split.metadata[key] { meta[key] = v } }
         try DetectorStageSupport.writeJSON(meta, to: try context.outputPath("detector.json"))
     }

@@ -12,7 +12,7 @@ import Quirky
 public struct ModelOutputsStage: StageKind {
     public init() {}
     public let name = "model-outputs"
-    public let version = 1
+    public let version = 2
     public let summary = "Per-example Yes/No logits, losses against Alice's and Bob's labels, log-odds; quirkiness on the test split."
     public let params: [ParamSpec] = [
         ExtractionInputs.splitsParam(default: ExtractionInputs.splitNames),
@@ -92,10 +92,10 @@ public struct ModelOutputsStage: StageKind {
             ("alice_accuracy", .double(accuracy(alice) { $0.aliceLabel })),
             ("bob_accuracy", .double(accuracy(bob) { $0.bobLabel })),
             ("quirkiness", .double(coefficient)),
-            ("loss_alice_prompt_alice_labels", .double(mean(alice.map { $0.1.loss(label: $0.0.aliceLabel) }))),
-            ("loss_alice_prompt_bob_labels", .double(mean(alice.map { $0.1.loss(label: $0.0.bobLabel) }))),
-            ("loss_bob_prompt_alice_labels", .double(mean(bob.map { $0.1.loss(label: $0.0.aliceLabel) }))),
-            ("loss_bob_prompt_bob_labels", .double(mean(bob.map { $0.1.loss(label: $0.0.bobLabel) }))),
+            ("loss_alice_own", .double(mean(alice.map { $0.1.loss(label: $0.0.aliceLabel) }))),
+            ("loss_alice_other", .double(mean(alice.map { $0.1.loss(label: $0.0.bobLabel) }))),
+            ("loss_bob_other", .double(mean(bob.map { $0.1.loss(label: $0.0.aliceLabel) }))),
+            ("loss_bob_own", .double(mean(bob.map { $0.1.loss(label: $0.0.bobLabel) }))),
         ])
     }
 }

@@ -25,6 +25,8 @@ public struct PretrainStage: StageKind {
             ParamSpec("examples", .int, default: .int(20000), "Number of arithmetic statements in the corpus."),
             ParamSpec("tasks", .stringList, default: .list([.string("addition"), .string("subtraction")]),
                       "Tasks whose statements make up the corpus: " + QuirkyTask.allCases.map(\.rawValue).joined(separator: ", ") + "."),
+            ParamSpec("max_digits", .int, default: .int(0),
+                      "Operand size (as in quirky-dataset); 0 = METHOD.md's value for each task."),
         ] + TrainingStageSupport.optimizerParams.map { spec in
             spec.name == "lr" ? ParamSpec("lr", .double, default: .double(3e-3), spec.doc) : spec
         }
@@ -37,6 +39,7 @@ public struct PretrainStage: StageKind {
             throw PipelineError.invalidValue(location, field: "tasks", problem: "unknown task '\(t)'; known: " + QuirkyTask.allCases.map(\.rawValue).joined(separator: ", "))
         }
         if p.int("steps") <= 0 { throw PipelineError.invalidValue(location, field: "steps", problem: "must be positive") }
+        if !(0...6).contains(p.int("max_digits")) { throw PipelineError.invalidValue(location, field: "max_digits", problem: "must lie in 0...6 (0 = each task's default)") }
         if p.int("examples") <= 0 { throw PipelineError.invalidValue(location, field: "examples", problem: "must be positive") }
         do { try config(p).validate() } catch {
             throw PipelineError.invalidValue(location, field: "d_model", problem: "\(error)")
@@ -50,14 +53,14 @@ public struct PretrainStage: StageKind {
 
     /// `count` true statements of `tasks` (round robin), one per line, operands drawn as in the
     /// quirky generator.
-    public static func corpus(tasks: [QuirkyTask], count: Int, seed: UInt64) -> String {
+    public static func corpus(tasks: [QuirkyTask], count: Int, seed: UInt64, maxDigits: Int? = nil) -> String {
         var rng = SplitMix64(seed: seed ^ SplitMix64.fnv1a("pretrain-corpus"))
         var lines: [String] = []
         lines.reserveCapacity(count)
         for i in 0..<count {
             let task = tasks[i % tasks.count]
-            let a = QuirkyArithmeticGenerator.sampleOperand(maxDigits: task.maxDigits, rng: &rng)
-            let b = task.isUnary ? 0 : QuirkyArithmeticGenerator.sampleOperand(maxDigits: task.maxDigits, rng: &rng)
+            let a = QuirkyArithmeticGenerator.sampleOperand(maxDigits: maxDigits ?? task.maxDigits, rng: &rng)
+            let b = task.isUnary ? 0 : QuirkyArithmeticGenerator.sampleOperand(maxDigits: maxDigits ?? task.maxDigits, rng: &rng)
             lines.append(task.statement(op1: a, op2: b, result: task.trueResult(a, b)))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -69,8 +72,9 @@ public struct PretrainStage: StageKind {
         let tasks = p.strings("tasks").compactMap(QuirkyTask.init(rawValue:))
         let seed = UInt64(truncatingIfNeeded: p.int("seed"))
         let T = cfg.maxSeq
-        let train = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: p.int("examples"), seed: seed), length: T)
-        let val = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: max(p.int("examples") / 20, 64), seed: seed &+ 1), length: T)
+        let digits = p.int("max_digits") > 0 ? p.int("max_digits") : nil
+        let train = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: p.int("examples"), seed: seed, maxDigits: digits), length: T)
+        let val = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: max(p.int("examples") / 20, 64), seed: seed &+ 1, maxDigits: digits), length: T)
         guard !train.isEmpty else { throw StageError("the corpus of \(p.int("examples")) statements is shorter than one window of \(T + 1) bytes; raise examples") }
         let model = try Transformer(config: cfg, seed: seed)
         let trainer = try Trainer(model: model, options: TrainingStageSupport.options(p, steps: p.int("steps")), train: train, validation: val)

@@ -21,6 +21,8 @@ public struct QuirkyDatasetStage: StageKind {
         ParamSpec("test_cap", .int, default: .int(4000), "Cap on the size of each split (test: half Alice, half Bob)."),
         ParamSpec("template", .choice(QuirkyPromptTemplate.allCases.map(\.rawValue)), default: .string("standardized"),
                   "Prompt layout: standardized (the detection experiments') or short (for byte-level tiny models)."),
+        ParamSpec("max_digits", .int, default: .int(0),
+                  "Operand size of an arithmetic task (operands int(10 ** (u * max_digits))); 0 = METHOD.md's value for the task (4 for addition)."),
     ]
     public var inputs: [InputSpec]? { [] }
 
@@ -30,6 +32,9 @@ public struct QuirkyDatasetStage: StageKind {
         }
         if params.int("test_cap") < 2 {
             throw PipelineError.invalidValue(location, field: "test_cap", problem: "must be at least 2")
+        }
+        if !(0...6).contains(params.int("max_digits")) {
+            throw PipelineError.invalidValue(location, field: "max_digits", problem: "must lie in 0...6 (0 = the task's default)")
         }
         if params.int("seed") < 0 {
             throw PipelineError.invalidValue(location, field: "seed", problem: "must not be negative")
@@ -48,7 +53,8 @@ public struct QuirkyDatasetStage: StageKind {
                 dataset = "quirky_hemisphere"
             } else {
                 guard let t = QuirkyTask(rawValue: task) else { throw StageError("unknown task '\(task)'") }
-                let generator = QuirkyArithmeticGenerator(task: t, examples: p.int("examples"), seed: seed)
+                let generator = QuirkyArithmeticGenerator(task: t, examples: p.int("examples"), seed: seed,
+                                                          maxDigits: p.int("max_digits") > 0 ? p.int("max_digits") : nil)
                 records = try generator.generate()
                 dataset = generator.datasetName
             }

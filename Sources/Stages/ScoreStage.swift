@@ -67,7 +67,7 @@ public struct ScoreStage: StageKind {
             var tensors: [(name: String, value: SafeTensorValue)] = zip(layers, perLayer).map { ("layers.\($0)", .f64(shape: [$1.count], data: $1)) }
             tensors.append(("aggregate", .f64(shape: [aggregate.count], data: aggregate)))
             tensors += split.rowTensors
-            var metadata = ["format": "madpipe-scores/1", "split": name, "detector": kind, "layers": layers.map(String.init).joined(separator: ",")]
+            var metadata = ["format": "madpipe-scores/1", "split": name, "detector": (meta["label"] as? String) ?? kind, "layers": layers.map(String.init).joined(separator: ",")]
             for key in ["model", "dataset"] { if let v = split.metadata[key] { metadata[key] = v } }
             try SafeTensors.write(tensors, metadata: metadata, to: try context.outputPath("\(name)/scores.safetensors"))
             context.progress(Double(i + 1) / Double(wanted.count), name)

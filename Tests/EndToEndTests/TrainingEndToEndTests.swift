@@ -150,33 +150,39 @@ final class TrainingQualityBenchmark: XCTestCase {
             let cfg = ModelConfig(family: family, maxSeq: T, dModel: env("MADPIPE_QUALITY_D", 64), nLayers: env("MADPIPE_QUALITY_L", 2),
                                   nHeads: 4, dFF: 4 * env("MADPIPE_QUALITY_D", 64))
             let clock = ContinuousClock(), t0 = clock.now
-            let corpus = PretrainStage.corpus(tasks: [.addition, .subtraction], count: env("MADPIPE_QUALITY_CORPUS", 60000), seed: 1)
+            let digits = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_DIGITS"].flatMap(Int.init)
+            let tasks = (ProcessInfo.processInfo.environment["MADPIPE_QUALITY_TASKS"] ?? "addition,subtraction").split(separator: ",").compactMap { QuirkyTask(rawValue: String($0)) }
+            let corpus = PretrainStage.corpus(tasks: tasks, count: env("MADPIPE_QUALITY_CORPUS", 60000), seed: 1, maxDigits: digits)
             let windows = TrainingData.packedWindows(text: corpus, length: T)
             let base = try Transformer(config: cfg, seed: 1)
-            var po = TrainingOptions(steps: env("MADPIPE_QUALITY_PRETRAIN_STEPS", 1500), batchSize: 32, learningRate: envD("MADPIPE_QUALITY_PRETRAIN_LR", 3e-3))
+            var po = TrainingOptions(steps: env("MADPIPE_QUALITY_PRETRAIN_STEPS", 1500), batchSize: env("MADPIPE_QUALITY_BATCH", 32), learningRate: envD("MADPIPE_QUALITY_PRETRAIN_LR", 3e-3))
             po.seed = 1
+            po.evalEvery = env("MADPIPE_QUALITY_PRETRAIN_EVAL_EVERY", 0)
             let pre = try Trainer(model: base, options: po, train: Array(windows.dropLast(200)), validation: Array(windows.suffix(200)))
+            pre.log = { print("  pretrain " + $0) }
             let pr = try pre.run()
             let pretrainTime = t0.duration(to: clock.now)
             let baseParams = base.parameters.array
-            for task in [QuirkyTask.addition, .subtraction] {
+            for task in tasks {
                 let t1 = clock.now
-                let records = try QuirkyArithmeticGenerator(task: task, examples: env("MADPIPE_QUALITY_ROWS", 20000), seed: 2).generate()
+                let records = try QuirkyArithmeticGenerator(task: task, examples: env("MADPIPE_QUALITY_ROWS", 20000), seed: 2, maxDigits: digits).generate()
                 let names = QuirkyNames.standard
                 let trainRows = records.filter { $0.split == "train" && names.trainingNames(for: $0.character).contains($0.name) }
                 let splits = QuirkySplits(records: records)
                 let balanced = TrainingData.balancedIndices(labels: trainRows.map(\.label), seed: 3).map { trainRows[$0] }
-                let ex = { (r: QuirkyRecord) in TrainingData.answerExample(prompt: formatter.prompt(for: r), label: r.label, length: T) }
+                // MADPIPE_QUALITY_LABEL=character: a sanity check with a trivially learnable label (is the name Bob's side).
+                let characterLabel = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_LABEL"] == "character"
+                let ex = { (r: QuirkyRecord) in TrainingData.answerExample(prompt: formatter.prompt(for: r), label: characterLabel ? r.character == .bob : r.label, length: T) }
                 let train = balanced.compactMap(ex), val = splits.validation.compactMap(ex)
                 let model = try Transformer(config: cfg, parameters: baseParams)
-                var fo = TrainingOptions(steps: env("MADPIPE_QUALITY_FINETUNE_STEPS", 600), batchSize: 32, learningRate: envD("MADPIPE_QUALITY_FINETUNE_LR", 1e-3))
-                fo.patience = 3
-                fo.evalEvery = 100
+                var fo = TrainingOptions(steps: env("MADPIPE_QUALITY_FINETUNE_STEPS", 600), batchSize: env("MADPIPE_QUALITY_BATCH", 32), learningRate: envD("MADPIPE_QUALITY_FINETUNE_LR", 1e-3))
+                fo.patience = env("MADPIPE_QUALITY_PATIENCE", 3)
+                fo.evalEvery = env("MADPIPE_QUALITY_EVAL_EVERY", 100)
                 fo.seed = 4
                 var best: [Float] = []
                 var bestLoss = Double.infinity
                 let ft = try Trainer(model: model, options: fo, train: train, validation: val)
-                ft.onEvaluation = { r, m in if r.validationLoss < bestLoss { bestLoss = r.validationLoss; best = m.parameters.array } }
+                ft.onEvaluation = { r, m in print(String(format: "  eval step %d train %.4f val %.4f", r.step, r.trainLoss, r.validationLoss)); if r.validationLoss < bestLoss { bestLoss = r.validationLoss; best = m.parameters.array } }
                 let fr = try ft.run()
                 try model.parameters.assign(best)
                 let finetuneTime = t1.duration(to: clock.now)
