@@ -70,9 +70,11 @@ public struct SafeTensorsRowReader {
         return Tensor(shape: [range.count, columns], data: values)
     }
 
-    /// Adds every row to `accumulator`, `chunkRows` rows at a time: memory stays at one chunk
-    /// (plus the accumulator's d×d statistics) however large the tensor.
-    public func accumulate(into accumulator: inout CovarianceAccumulator, chunkRows: Int = 4096) throws {
+    /// Adds every row to `accumulator`, `chunkRows` rows at a time (by default 2²² values, 16 MiB
+    /// of F32): memory stays at one chunk and its Float64 copies, plus the accumulator's d×d
+    /// statistics, however large the tensor.
+    public func accumulate(into accumulator: inout CovarianceAccumulator, chunkRows: Int? = nil) throws {
+        let chunkRows = chunkRows ?? max(1, (1 << 22) / max(columns, 1))
         guard chunkRows >= 1 else {
             throw DetectorError.invalidParameter(name: "chunkRows", value: "\(chunkRows)", reason: "must be at least 1")
         }

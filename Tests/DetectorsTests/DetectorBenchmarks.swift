@@ -180,7 +180,7 @@ final class DetectorBenchmarks: XCTestCase {
         let reader = try SafeTensorsRowReader(path: path, tensor: tensor)
         var acc = CovarianceAccumulator(dimension: reader.columns)
         let clock = ContinuousClock(), t0 = clock.now
-        try reader.accumulate(into: &acc, chunkRows: int("MADPIPE_BENCH_STREAM_CHUNK", 4096))
+        try reader.accumulate(into: &acc, chunkRows: env["MADPIPE_BENCH_STREAM_CHUNK"].flatMap(Int.init))
         let t = seconds(t0.duration(to: clock.now))
         let trace = acc.covariance.trace
         XCTAssertEqual(acc.count, reader.rows)

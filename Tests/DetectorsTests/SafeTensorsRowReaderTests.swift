@@ -40,6 +40,10 @@ final class SafeTensorsRowReaderTests: XCTestCase {
         var whole = CovarianceAccumulator(dimension: 3)
         try whole.add(try SafeTensorsFile(path: path).tensor("layers.0"))
         XCTAssertEqual(chunked.count, 7)
+        var byDefault = CovarianceAccumulator(dimension: 3)
+        try reader.accumulate(into: &byDefault)
+        XCTAssertEqual(byDefault.count, 7)
+        assertClose(byDefault.comoment, whole.comoment, relative: 1e-12, absolute: 1e-12)
         assertClose(chunked.mean, whole.mean, relative: 1e-12, absolute: 1e-14)
         assertClose(chunked.comoment, whole.comoment, relative: 1e-12, absolute: 1e-12)
     }

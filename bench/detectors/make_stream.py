@@ -15,10 +15,11 @@ def main():
     ap.add_argument("--out", required=True, help="path of activations.safetensors")
     ap.add_argument("--gib", type=float, default=4.25, help="size of layers.0 in GiB")
     ap.add_argument("--d", type=int, default=1024)
-    ap.add_argument("--chunk-rows", type=int, default=16384)
+    ap.add_argument("--chunk-rows", type=int, default=None, help="rows generated at a time (default: 16 MiB of float32)")
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
     d = a.d
+    chunk_rows = a.chunk_rows or max(1, 2**22 // d)
     n = math.ceil(a.gib * 2**30 / (4 * d))
     rng = np.random.default_rng(a.seed)
     rank = 16
@@ -47,7 +48,7 @@ def main():
         f.write(blob)
         done = 0
         while done < n:
-            m = min(a.chunk_rows, n - done)
+            m = min(chunk_rows, n - done)
             g = rng.standard_normal((m, d), dtype=np.float32)
             g *= scales
             g += mean

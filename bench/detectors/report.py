@@ -8,8 +8,16 @@ import re
 import numpy as np
 
 
+def better(new, old):
+    """Whether BENCH entry `new` beats `old` of the same benchmark: less time, or more GFLOP/s."""
+    if "seconds" in new:
+        return float(new["seconds"]) < float(old["seconds"])
+    return float(new.get("gflops", 0)) > float(old.get("gflops", 0))
+
+
 def parse(path):
-    """{(name, tool): {key: value}} from every `BENCH name=... key=value ...` line of `path`."""
+    """{(name, tool): {key: value}}: the best of the `BENCH name=... key=value ...` lines of each
+    benchmark and tool in `path` (one per round), with `rounds` and `all` (every round's time)."""
     found = {}
     with open(path, errors="replace") as f:
         for line in f:
@@ -17,7 +25,12 @@ def parse(path):
             if not m:
                 continue
             fields = dict(kv.split("=", 1) for kv in m.group(1).split())
-            found[(fields["name"], fields.get("tool", ""))] = fields
+            key = (fields["name"], fields.get("tool", ""))
+            value = fields.get("seconds", fields.get("gflops"))
+            seen = found.get(key, {}).get("all", []) + [value]
+            if key not in found or better(fields, found[key]):
+                found[key] = fields
+            found[key]["all"] = seen
     return found
 
 
@@ -44,17 +57,21 @@ def main():
         row(f"Mahalanobis fit + score (n {m['n']}, d {m['d']}, {m['test']} test)",
             f"{float(m['seconds']):.2f} s (fit {float(m['fit_seconds']):.2f}, score {float(m['score_seconds']):.2f})",
             f"{float(n['seconds']):.2f} s (fit {float(n['fit_seconds']):.2f}, score {float(n['score_seconds']):.2f})",
-            f"{r:.2f}x", "<= 1.0x numpy", r <= 1.0, f"max score difference {rel:.1e} of the largest score")
+            f"{r:.2f}x", "<= 1.0x numpy", r <= 1.0,
+            f"max score difference {rel:.1e} of the largest score; rounds (s): madpipe {', '.join(m['all'])}, numpy {', '.join(n['all'])}")
     m, n = b.get(("auroc", "madpipe")), b.get(("auroc", "sklearn"))
     if m and n:
         r = float(m["seconds"]) / float(n["seconds"])
         diff = abs(float(m["value"]) - float(n["value"]))
         row(f"AUROC, {int(m['n']):,} scores (ties)", f"{1000 * float(m['seconds']):.1f} ms",
             f"{1000 * float(n['seconds']):.1f} ms", f"{r:.2f}x", "<= 0.5x sklearn", r <= 0.5,
-            f"AUROC {float(m['value']):.6f}, |difference| {diff:.1e}")
+            f"AUROC {float(m['value']):.6f}, |difference| {diff:.1e}; rounds (s): madpipe {', '.join(m['all'])}, sklearn {', '.join(n['all'])}")
     m = b.get(("sae_step", "madpipe"))
     if m:
-        f = float(m["fraction_of_peak"])
+        # Against the best sgemm peak of any round (at least the one measured beside this step).
+        peak_entry = b.get(("sgemm_peak", "madpipe"), {})
+        m["peak_gflops"] = str(max(float(m["peak_gflops"]), float(peak_entry.get("gflops", 0))))
+        f = float(m["gflops"]) / float(m["peak_gflops"])
         npk = b.get(("sgemm_peak", "numpy"))
         note = (f"d {m['d']}, {m['latents']} latents, k {m['k']}, batch {m['batch']}: {float(m['seconds']) * 1000:.0f} ms/step, "
                 f"{float(m['rows_per_second']):,.0f} rows/s; FLOPs actually executed (encoder GEMM + top-k sparse products) "
