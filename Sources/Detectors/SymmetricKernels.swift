@@ -1,6 +1,6 @@
 // SymmetricKernels: the two symmetric products behind Mahalanobis fitting, through BLAS's
 // symmetric rank-k update (dsyrk), which computes one triangle and so needs half the FLOPs of a
-// general GEMM: the co-moment AᵀA of a centred batch, and the pseudo-inverse V_J diag(1/λ_J) V_Jᵀ
+// general GEMM: the co-moment AᵀA of a centred batch (added in place), and the pseudo-inverse V_J diag(1/λ_J) V_Jᵀ
 // over the kept eigenpairs J only (with n ≤ d trusted rows most eigenvalues are dropped). Each
 // has a plain reference beside it.
 import CBLAS
@@ -19,13 +19,43 @@ enum SymmetricKernels {
                             pa.baseAddress, Int32(n), 0, pc.baseAddress, Int32(n))
             }
         }
-        mirrorUpper(&c)
+        mirrorUpper(&c.data, n)
         return c
     }
 
     /// Reference for `gram`: the general product Aᵀ·A by triple loop.
     static func gramNaive(_ a: Matrix64) -> Matrix64 {
         Matrix64.matmulNaive(a, a, transposeA: .transposed)
+    }
+
+    /// c ← c + AᵀA + α v vᵀ for a symmetric row-major c of side A.cols, in place: dsyrk and dsyr
+    /// update the upper triangle, which is then mirrored, so no side×side temporary is allocated
+    /// (a streaming covariance of d = 4096 otherwise faults in 128 MiB of fresh pages per batch).
+    static func addGram(_ a: Matrix64, plus alpha: Double, _ v: [Double], to c: inout [Double]) {
+        let n = a.cols, k = a.rows
+        precondition(c.count == n * n && v.count == n, "addGram: c must be \(n)x\(n) and v of length \(n)")
+        guard n > 0 else { return }
+        c.withUnsafeMutableBufferPointer { pc in
+            if k > 0 {
+                a.data.withUnsafeBufferPointer { pa in
+                    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(n), Int32(k), 1,
+                                pa.baseAddress, Int32(n), 1, pc.baseAddress, Int32(n))
+                }
+            }
+            if alpha != 0 {
+                v.withUnsafeBufferPointer { pv in
+                    cblas_dsyr(CblasRowMajor, CblasUpper, Int32(n), alpha, pv.baseAddress, 1, pc.baseAddress, Int32(n))
+                }
+            }
+        }
+        mirrorUpper(&c, n)
+    }
+
+    /// Reference for `addGram`: plain loops over every entry.
+    static func addGramNaive(_ a: Matrix64, plus alpha: Double, _ v: [Double], to c: inout [Double]) {
+        let n = a.cols
+        let g = gramNaive(a)
+        for i in 0..<n { for j in 0..<n { c[i * n + j] += g[i, j] + alpha * v[i] * v[j] } }
     }
 
     /// Pseudo-inverse Σ_{j∈J} v_j v_jᵀ / λ_j of the matrix with eigendecomposition `eig`, J the
@@ -54,7 +84,7 @@ enum SymmetricKernels {
                                 pw.baseAddress, Int32(r), 0, pp.baseAddress, Int32(n))
                 }
             }
-            mirrorUpper(&p)
+            mirrorUpper(&p.data, n)
             return p
         }
         var v = [Double](repeating: 0, count: n * r)
@@ -62,10 +92,10 @@ enum SymmetricKernels {
         return Matrix64.matmul(Matrix64(rows: n, cols: r, data: w), Matrix64(rows: n, cols: r, data: v), transposeB: .transposed)
     }
 
-    /// Copies the upper triangle of a square matrix onto its lower triangle, in cache-sized tiles.
-    static func mirrorUpper(_ c: inout Matrix64) {
-        let n = c.rows, tile = 64
-        c.data.withUnsafeMutableBufferPointer { p in
+    /// Copies the upper triangle of a row-major n×n matrix onto its lower triangle, in cache-sized tiles.
+    static func mirrorUpper(_ c: inout [Double], _ n: Int) {
+        let tile = 64
+        c.withUnsafeMutableBufferPointer { p in
             for bi in stride(from: 0, to: n, by: tile) {
                 for bj in stride(from: bi, to: n, by: tile) {
                     for i in bi..<min(bi + tile, n) {

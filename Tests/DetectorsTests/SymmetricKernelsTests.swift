@@ -1,5 +1,5 @@
-// SymmetricKernels against their references: the dsyrk Gram matrix against a triple-loop AᵀA
-// (with more columns than one 64-wide mirroring tile), and the kept-eigenpair pseudo-inverse
+// SymmetricKernels against their references: the dsyrk Gram matrix and its in-place update
+// c + AᵀA + α v vᵀ against triple loops (with more columns than one 64-wide mirroring tile), and the kept-eigenpair pseudo-inverse
 // against Numerics' general symmetricPseudoInverse on a rank-deficient covariance (dsyrk path)
 // and on an indefinite matrix (GEMM path), plus the Moore-Penrose identity A A⁺ A = A.
 import XCTest
@@ -18,6 +18,18 @@ final class SymmetricKernelsTests: XCTestCase {
             assertClose(SymmetricKernels.gram(a).data, SymmetricKernels.gramNaive(a).data, relative: 1e-12, absolute: 1e-12, "\(rows)x\(cols)")
         }
         XCTAssertEqual(SymmetricKernels.gram(Matrix64(rows: 0, cols: 2)).data, [0, 0, 0, 0])
+    }
+
+    func testAddGramInPlaceMatchesNaive() {
+        for (rows, cols) in [(4, 3), (7, 90)] {
+            let a = random(rows, cols, seed: 12), b = random(cols, cols, seed: 13)
+            let start = Matrix64.matmul(b, b, transposeA: .transposed).data   // symmetric
+            let v = random(1, cols, seed: 14).data
+            var fast = start, slow = start
+            SymmetricKernels.addGram(a, plus: 0.7, v, to: &fast)
+            SymmetricKernels.addGramNaive(a, plus: 0.7, v, to: &slow)
+            assertClose(fast, slow, relative: 1e-12, absolute: 1e-12, "\(rows)x\(cols)")
+        }
     }
 
     func testPseudoInverseOfRankDeficientCovariance() throws {
