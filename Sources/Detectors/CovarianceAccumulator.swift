@@ -1,5 +1,5 @@
 // CovarianceAccumulator: streaming mean and covariance in Float64. Each batch's mean and
-// co-moment matrix (one GEMM over the centred batch) is merged into the running totals with
+// co-moment matrix (one symmetric rank-k update over the centred batch) is merged into the running totals with
 // Chan, Golub & LeVeque's pairwise update, so results do not depend on how rows are batched
 // beyond rounding. It also keeps the few shifted sums Ledoit-Wolf needs (Σ‖x−μ‖⁴).
 import Numerics
@@ -53,7 +53,6 @@ public struct CovarianceAccumulator: Equatable {
         for j in 0..<d { bmean[j] /= Double(m) }
         var centred = batch
         for i in 0..<m { for j in 0..<d { centred.data[i * d + j] -= bmean[j] } }
-        let bcomoment = Matrix64.matmul(centred, centred, transposeA: .transposed).data
         // Fourth-moment sums about the shift.
         if shift.isEmpty { shift = bmean }
         for i in 0..<m {
@@ -62,13 +61,12 @@ public struct CovarianceAccumulator: Equatable {
             sumQ += q; sumQ2 += q * q
             for j in 0..<d { sumQX[j] += q * (batch.data[i * d + j] - shift[j]) }
         }
-        // Chan et al.: merge (count, mean, comoment) with (m, bmean, bcomoment).
+        // Chan et al.: merge (count, mean, comoment) with (m, bmean, centredᵀcentred), in place:
+        // comoment += centredᵀcentred + n m / (n + m) δ δᵀ (one dsyrk, half a GEMM's FLOPs, and a dsyr).
         let n = count, total = n + m
         let delta = (0..<d).map { bmean[$0] - mean[$0] }
         let factor = Double(n) * Double(m) / Double(total)
-        for i in 0..<d {
-            for j in 0..<d { comoment[i * d + j] += bcomoment[i * d + j] + factor * delta[i] * delta[j] }
-        }
+        SymmetricKernels.addGram(centred, plus: factor, delta, to: &comoment)
         for j in 0..<d { mean[j] += delta[j] * Double(m) / Double(total) }
         count = total
     }

@@ -45,7 +45,9 @@ public struct MahalanobisDetector: Equatable {
         }
         let s = try config.shrinkage.coefficient(for: acc)
         let covariance = Shrinkage.apply(s, to: acc.covariance)
-        let precision = try covariance.symmetricPseudoInverse(rcond: config.rcond)
+        // Σ⁺ over the kept eigenpairs only, with one dsyrk (Matrix64.symmetricPseudoInverse is
+        // the general reference it is tested against).
+        let precision = SymmetricKernels.pseudoInverse(try covariance.symmetricEigen(), rcond: config.rcond)
         return MahalanobisDetector(config: config, mean: acc.mean, precision: precision,
                                    shrinkageCoefficient: s, sampleCount: acc.count)
     }

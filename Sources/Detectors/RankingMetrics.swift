@@ -1,6 +1,7 @@
 // RankingMetrics: exact AUROC (Mann-Whitney with mid-ranks, so tied scores count half) and
-// average precision (sklearn's step-wise definition over distinct thresholds), both O(n log n),
-// each with a quadratic or threshold-by-threshold reference beside it.
+// average precision (sklearn's step-wise definition over distinct thresholds), both over one
+// radix sort of the scores (ScoreRadixSort), each with a quadratic or threshold-by-threshold
+// reference beside it.
 
 /// Threshold-free ranking metrics; positives are the anomalies (label true).
 public enum RankingMetrics {
@@ -20,16 +21,19 @@ public enum RankingMetrics {
     /// Area under the ROC curve: P(score⁺ > score⁻) + ½ P(score⁺ = score⁻).
     public static func auroc(scores: [Double], labels: [Bool]) throws -> Double {
         let (p, n) = try check("AUROC", scores, labels)
-        let order = scores.indices.sorted { scores[$0] < scores[$1] }
-        // Sum of mid-ranks (1-based) of the positives.
+        let (keys, positive) = ScoreRadixSort.sorted(scores, labels)
+        // Sum of mid-ranks (1-based) of the positives: a run of equal scores at ranks i+1...j
+        // gives each member the rank (i + 1 + j) / 2.
         var rankSum = 0.0
         var i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
-            let midRank = Double(i + j + 2) / 2
-            for k in i...j where labels[order[k]] { rankSum += midRank }
-            i = j + 1
+        while i < keys.count {
+            var j = i, positivesInRun = 0
+            while j < keys.count && keys[j] == keys[i] {
+                if positive[j] { positivesInRun += 1 }
+                j += 1
+            }
+            rankSum += Double(positivesInRun) * Double(i + 1 + j) / 2
+            i = j
         }
         return (rankSum - Double(p) * Double(p + 1) / 2) / (Double(p) * Double(n))
     }
@@ -49,20 +53,19 @@ public enum RankingMetrics {
     /// Average precision Σ_k (R_k − R_{k−1}) P_k over the distinct score thresholds, descending.
     public static func averagePrecision(scores: [Double], labels: [Bool]) throws -> Double {
         let (p, _) = try check("average precision", scores, labels)
-        let order = scores.indices.sorted { scores[$0] > scores[$1] }
+        let (keys, positive) = ScoreRadixSort.sorted(scores, labels)
+        // Walk the ascending keys from the top: each run of equal scores is one threshold.
         var tp = 0, fp = 0
         var ap = 0.0, previousRecall = 0.0
-        var i = 0
-        while i < order.count {
-            var j = i
-            while j < order.count && scores[order[j]] == scores[order[i]] {
-                if labels[order[j]] { tp += 1 } else { fp += 1 }
-                j += 1
-            }
+        var j = keys.count
+        while j > 0 {
+            var i = j - 1
+            while i > 0 && keys[i - 1] == keys[j - 1] { i -= 1 }
+            for k in i..<j { if positive[k] { tp += 1 } else { fp += 1 } }
             let recall = Double(tp) / Double(p)
             ap += (recall - previousRecall) * Double(tp) / Double(tp + fp)
             previousRecall = recall
-            i = j
+            j = i
         }
         return ap
     }

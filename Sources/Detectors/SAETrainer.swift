@@ -1,6 +1,9 @@
 // SAETrainer: fits a SparseAutoencoder with Adam on seeded shuffled mini-batches, projecting
 // the decoder gradient off each row and renormalising the rows after every step, with the
-// optional AuxK loss on latents that have not fired for a while.
+// optional AuxK loss on latents that have not fired for a while. Gradient buffers are reused
+// across steps and the Adam update of the two m×d weight arrays is split over the cores.
+import Dispatch
+import Foundation
 import Numerics
 
 /// Training settings and the training loop of a top-k SAE.
@@ -59,6 +62,9 @@ public struct SAETrainer {
         var rng = SplitMix64(seed: seed &+ 1)
         var step = 0
         var history: [Double] = []
+        // Gradient buffers reused from step to step (their m×d weight arrays are the largest).
+        var g = SparseAutoencoder.Gradients(encoderWeights: Tensor(shape: [0]), encoderBias: [],
+                                            decoderWeights: Tensor(shape: [0]), decoderBias: [])
         for _ in 0..<epochs {
             var order = Array(0..<n)
             order.shuffle(using: &rng)
@@ -70,7 +76,7 @@ public struct SAETrainer {
                 var batch = Tensor(shape: [rows.count, d])
                 for (r, i) in rows.enumerated() { for j in 0..<d { batch.data[r * d + j] = x.data[i * d + j] } }
                 let f = model.forward(batch)
-                var g = model.backward(batch, f)
+                model.backward(batch, f, into: &g)
                 // Track when each latent last fired.
                 var firedNow = [Bool](repeating: false, count: latentCount)
                 for i in 0..<f.codes.count where f.codes.data[i] > 0 { firedNow[i % latentCount] = true }
@@ -90,11 +96,9 @@ public struct SAETrainer {
                 }
                 model.projectDecoderGradient(&g.decoderWeights)
                 step += 1
-                adam.step(params: &model.encoderWeights.data, grads: g.encoderWeights.data, m: &mEncW, v: &vEncW,
-                          count: latentCount * d, t: step)
+                SAETrainer.adamStep(adam, params: &model.encoderWeights.data, grads: g.encoderWeights.data, m: &mEncW, v: &vEncW, t: step)
                 adam.step(params: &model.encoderBias, grads: g.encoderBias, m: &mEncB, v: &vEncB, count: latentCount, t: step)
-                adam.step(params: &model.decoderWeights.data, grads: g.decoderWeights.data, m: &mDecW, v: &vDecW,
-                          count: latentCount * d, t: step)
+                SAETrainer.adamStep(adam, params: &model.decoderWeights.data, grads: g.decoderWeights.data, m: &mDecW, v: &vDecW, t: step)
                 adam.step(params: &model.decoderBias, grads: g.decoderBias, m: &mDecB, v: &vDecB, count: d, t: step)
                 SparseAutoencoder.normaliseRows(&model.decoderWeights.data, rows: latentCount, cols: d)
                 total += f.fvu; batches += 1
@@ -102,5 +106,30 @@ public struct SAETrainer {
             history.append(total / Double(max(batches, 1)))
         }
         return (model, history)
+    }
+
+    /// One Adam update of a large parameter array, split into contiguous slices (multiples of 16
+    /// elements) updated on the available cores. The update is element-wise, so the result does
+    /// not depend on the split.
+    static func adamStep(_ adam: AdamW, params: inout [Float], grads: [Float], m: inout [Float], v: inout [Float], t: Int) {
+        let count = params.count
+        precondition(grads.count == count && m.count == count && v.count == count, "Adam buffers differ in length")
+        guard count > 0 else { return }
+        let slices = count >= 1 << 16 ? max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8)) : 1
+        let per = (count / slices + 15) / 16 * 16
+        params.withUnsafeMutableBufferPointer { p in
+            grads.withUnsafeBufferPointer { g in
+                m.withUnsafeMutableBufferPointer { pm in
+                    v.withUnsafeMutableBufferPointer { pv in
+                        let (pp, gg, mm, vv) = (p.baseAddress!, g.baseAddress!, pm.baseAddress!, pv.baseAddress!)
+                        DispatchQueue.concurrentPerform(iterations: slices) { s in
+                            let start = s * per, end = min(count, start + per)
+                            guard start < end else { return }
+                            adam.step(params: pp + start, grads: gg + start, m: mm + start, v: vv + start, count: end - start, t: t)
+                        }
+                    }
+                }
+            }
+        }
     }
 }

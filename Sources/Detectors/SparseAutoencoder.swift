@@ -1,7 +1,10 @@
 // SparseAutoencoder: a top-k sparse autoencoder (METHOD.md §5). Encoder pre-activations
 // (x − b_dec) W_encᵀ + b_enc → ReLU → keep the k largest per row; decoder x̂ = z W_dec + b_dec
 // with unit-norm decoder rows; loss = fraction of variance unexplained (FVU). Forward and
-// backward are plain functions over a batch, with GEMMs through Numerics.
+// backward are plain functions over a batch: the encoder is one dense GEMM, and every product
+// with the codes (at most k non-zeros per row) goes through SparseCodes in O(n·k·d); the dense
+// GEMM versions (`decodeDense`, `backwardDense`) are kept as references.
+import CBLAS
 import Numerics
 
 /// A top-k sparse autoencoder over d-dimensional inputs with m latents.
@@ -36,8 +39,21 @@ public struct SparseAutoencoder: Equatable {
         decoderBias = dataMean
     }
 
-    /// Scales each row of a row-major rows×cols buffer to unit L2 norm (zero rows stay zero).
+    /// Scales each row of a row-major rows×cols buffer to unit L2 norm (zero rows stay zero),
+    /// with BLAS dot and scale per row.
     public static func normaliseRows(_ w: inout [Float], rows: Int, cols: Int) {
+        guard rows > 0 && cols > 0 else { return }
+        w.withUnsafeMutableBufferPointer { p in
+            for i in 0..<rows {
+                let row = p.baseAddress! + i * cols
+                let s = cblas_sdot(Int32(cols), row, 1, row, 1)
+                cblas_sscal(Int32(cols), s > 0 ? 1 / s.squareRoot() : 0, row, 1)
+            }
+        }
+    }
+
+    /// Reference for `normaliseRows`: plain loops.
+    public static func normaliseRowsNaive(_ w: inout [Float], rows: Int, cols: Int) {
         for i in 0..<rows {
             var s: Float = 0
             for j in 0..<cols { s += w[i * cols + j] * w[i * cols + j] }
@@ -102,8 +118,16 @@ public struct SparseAutoencoder: Equatable {
         return out
     }
 
-    /// Reconstructs rows from codes: z W_dec + b_dec.
+    /// Reconstructs rows from codes: z W_dec + b_dec, over the non-zero codes only.
     public func decode(_ codes: Tensor) -> Tensor {
+        var out = SparseCodes(codes).times(decoderWeights)
+        let n = codes.shape[0], d = inputDimension
+        for i in 0..<n { for j in 0..<d { out.data[i * d + j] += decoderBias[j] } }
+        return out
+    }
+
+    /// Reference for `decode`: one dense GEMM over all m codes.
+    public func decodeDense(_ codes: Tensor) -> Tensor {
         var out = Tensor.matmul(codes, decoderWeights)
         let n = codes.shape[0], d = inputDimension
         for i in 0..<n { for j in 0..<d { out.data[i * d + j] += decoderBias[j] } }
@@ -140,8 +164,43 @@ public struct SparseAutoencoder: Equatable {
         public var encoderWeights: Tensor, encoderBias: [Float], decoderWeights: Tensor, decoderBias: [Float]
     }
 
-    /// Backward pass of the FVU for batch x given its forward values.
+    /// Backward pass of the FVU for batch x given its forward values. Only latents that fired
+    /// (non-zero codes) pass gradient, so every product runs over the codes' non-zeros.
     public func backward(_ x: Tensor, _ f: Forward) -> Gradients {
+        var g = Gradients(encoderWeights: Tensor(shape: [0]), encoderBias: [], decoderWeights: Tensor(shape: [0]), decoderBias: [])
+        backward(x, f, into: &g)
+        return g
+    }
+
+    /// `backward` writing into `g`, reusing the storage of its m×d weight gradients when their
+    /// shapes already match (a training loop passes the previous step's gradients).
+    public func backward(_ x: Tensor, _ f: Forward, into g: inout Gradients) {
+        let n = x.shape[0], d = inputDimension
+        // dL/dx̂ = 2 (x̂ − x) / V
+        let scale = Float(2 / f.totalVariance)
+        var dxhat = Tensor(shape: [n, d])
+        for i in 0..<x.count { dxhat.data[i] = scale * (f.reconstruction.data[i] - x.data[i]) }
+        let codes = SparseCodes(f.codes)
+        codes.transposeTimes(dxhat, into: &g.decoderWeights)                          // dW_dec, m×d
+        let dz = codes.sampledProduct(dxhat, decoderWeights)                          // n×m at the fired latents
+        var centred = x
+        for i in 0..<n { for j in 0..<d { centred.data[i * d + j] -= decoderBias[j] } }
+        dz.transposeTimes(centred, into: &g.encoderWeights)                           // dW_enc, m×d
+        let dbEnc = dz.columnSums()                                                    // m
+        // b_dec enters the output directly and the encoder input with a minus sign.
+        var fromEncoder = [Float](repeating: 0, count: d)
+        encoderWeights.data.withUnsafeBufferPointer { pw in
+            for j in dbEnc.indices where dbEnc[j] != 0 {
+                cblas_saxpy(Int32(d), dbEnc[j], pw.baseAddress! + j * d, 1, &fromEncoder, 1)
+            }
+        }
+        let fromOutput = dxhat.sum(axis: 0).data
+        g.encoderBias = dbEnc
+        g.decoderBias = (0..<d).map { fromOutput[$0] - fromEncoder[$0] }
+    }
+
+    /// Reference for `backward`: dense GEMMs over all m latents, masked afterwards.
+    public func backwardDense(_ x: Tensor, _ f: Forward) -> Gradients {
         let n = x.shape[0], d = inputDimension, m = latentCount
         // dL/dx̂ = 2 (x̂ − x) / V
         let scale = Float(2 / f.totalVariance)
@@ -165,6 +224,19 @@ public struct SparseAutoencoder: Equatable {
     /// Removes from each decoder-row gradient its component along that (unit) row, so a step
     /// moves the row along the sphere to first order.
     public func projectDecoderGradient(_ g: inout Tensor) {
+        let d = inputDimension
+        decoderWeights.data.withUnsafeBufferPointer { pw in
+            g.data.withUnsafeMutableBufferPointer { pg in
+                for i in 0..<latentCount {
+                    let row = pw.baseAddress! + i * d, grad = pg.baseAddress! + i * d
+                    cblas_saxpy(Int32(d), -cblas_sdot(Int32(d), grad, 1, row, 1), row, 1, grad, 1)
+                }
+            }
+        }
+    }
+
+    /// Reference for `projectDecoderGradient`: plain loops.
+    public func projectDecoderGradientNaive(_ g: inout Tensor) {
         let d = inputDimension
         for i in 0..<latentCount {
             var dot: Float = 0

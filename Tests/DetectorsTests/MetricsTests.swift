@@ -1,6 +1,8 @@
 // AUROC and average precision against sklearn on tie-heavy fixtures and closed forms; the
-// O(n log n) versions against the naive references; the seeded bootstrap interval.
+// radix-sorted versions against the naive references and the radix sort against a comparison
+// sort; the seeded bootstrap interval.
 import XCTest
+import Numerics
 @testable import Detectors
 
 final class MetricsTests: XCTestCase {
@@ -37,6 +39,35 @@ final class MetricsTests: XCTestCase {
             XCTAssertEqual($0 as? DetectorError, .lengthMismatch(what: "AUROC", scores: 1, labels: 2))
         }
         XCTAssertThrowsError(try RankingMetrics.averagePrecision(scores: [1, .nan], labels: [true, false]))
+    }
+
+    func testRadixSortMatchesComparisonSort() {
+        var rng = SplitMix64(seed: 21)
+        // Ties, both zeros, negatives, and magnitudes from 1e-300 to 1e300 (every key byte varies).
+        let pool: [Double] = [0, -0.0, 1, -1, 1e-300, -1e-300, 1e300, -1e300, .leastNonzeroMagnitude, -.greatestFiniteMagnitude]
+        let scores = (0..<3000).map { i -> Double in
+            i % 3 == 0 ? pool[rng.nextInt(below: pool.count)] : (rng.nextGaussian() * 1e3).rounded() / 8
+        }
+        let labels = scores.indices.map { _ in rng.nextUniform() < 0.4 }
+        let fast = ScoreRadixSort.sorted(scores, labels), slow = ScoreRadixSort.sortedNaive(scores, labels)
+        XCTAssertEqual(fast.keys, slow.keys)
+        XCTAssertEqual(fast.labels, slow.labels)
+        XCTAssertEqual(ScoreRadixSort.key(-0.0), ScoreRadixSort.key(0))
+        XCTAssertLessThan(ScoreRadixSort.key(-2), ScoreRadixSort.key(-1))
+        XCTAssertLessThan(ScoreRadixSort.key(-1e-300), ScoreRadixSort.key(0))
+        XCTAssertLessThan(ScoreRadixSort.key(0), ScoreRadixSort.key(.leastNonzeroMagnitude))
+    }
+
+    func testFastMetricsMatchNaiveOnTieHeavyData() throws {
+        var rng = SplitMix64(seed: 4)
+        let labels = (0..<1500).map { _ in rng.nextUniform() < 0.3 }
+        let scores = labels.map { (rng.nextGaussian() + ($0 ? 0.7 : 0)).rounded(.toNearestOrEven) / 2 }   // few distinct values
+        XCTAssertEqual(try RankingMetrics.auroc(scores: scores, labels: labels),
+                       try RankingMetrics.aurocNaive(scores: scores, labels: labels), accuracy: 1e-12)
+        XCTAssertEqual(try RankingMetrics.averagePrecision(scores: scores, labels: labels),
+                       try RankingMetrics.averagePrecisionNaive(scores: scores, labels: labels), accuracy: 1e-12)
+        // −0 and +0 tie: one positive at −0 against one negative at +0 counts half.
+        XCTAssertEqual(try RankingMetrics.auroc(scores: [-0.0, 0], labels: [true, false]), 0.5)
     }
 
     func testBootstrapIsSeededAndBracketsEstimate() throws {
