@@ -38,7 +38,7 @@ let package = Package(
 
         // MARK: Science
         .target(name: "Numerics", dependencies: ["CBLAS"], swiftSettings: swiftSettings),
-        .target(name: "Detectors", dependencies: ["Numerics"], swiftSettings: swiftSettings),
+        .target(name: "Detectors", dependencies: ["Numerics", "CBLAS"], swiftSettings: swiftSettings),
         .target(name: "Quirky", dependencies: [], swiftSettings: swiftSettings),
         .target(name: "Models", dependencies: ["Numerics", "CBLAS"], swiftSettings: swiftSettings),
         .target(name: "Plot", dependencies: [], swiftSettings: swiftSettings),
@@ -51,7 +51,7 @@ let package = Package(
                 dependencies: ["PipelineCore", "PipelineStore", "Stages"],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "madpipe",
-                          dependencies: ["Executors", "Stages", "PipelineCore", "PipelineStore",
+                          dependencies: ["Executors", "Stages", "PipelineCore", "PipelineStore", "Numerics",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),
 

@@ -4,7 +4,7 @@
 # builds once and runs every test target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --test
 # The Slurm executor's tests run against a one-node test cluster (docs/slurm-cluster.md); where it
 # cannot start (not root, no packages) they skip with the reason.
 if slurm_env="$(bash scripts/slurm/start.sh 2>/tmp/madpipe-test-slurm-start.log)"; then

@@ -4,6 +4,7 @@
 import ArgumentParser
 import Executors
 import Foundation
+import Numerics
 import PipelineCore
 import PipelineStore
 
@@ -35,6 +36,8 @@ struct ExecStageCommand: ParsableCommand {
             records[d] = r
         }
         let parts = try KeyBuilder.parts(for: plan.instances[index], plan: plan, records: records, store: store)
+        // One stage per process (a Slurm job): BLAS gets the stage's cpus.
+        BLASThreads.set(BLASThreads.perJob(jobs: 1, cores: max(1, plan.instances[index].resources.cpus)))
         let cancel = CancellationFlag()
         let runner = StageRunner(store: store, plan: plan, isCancelled: { cancel.isRaised })
         runner.executorName = executorName

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Executors
 import Foundation
+import Numerics
 import PipelineCore
 import PipelineStore
 #if canImport(Glibc)
@@ -94,6 +95,8 @@ struct RunCommand: ParsableCommand {
             if jobs == nil { options.jobs = 100_000 }
             options.memory = Int.max / 2
         } else {
+            // Stages run as threads of this process: share the cores among the jobs in flight.
+            BLASThreads.set(BLASThreads.perJob(jobs: options.jobs))
             launcher = LocalLauncher(runner: StageRunner(store: store, plan: plan, isCancelled: { cancel.isRaised }))
         }
         let display = ProgressDisplay.automatic(quiet: quiet || json)

@@ -1,0 +1,64 @@
+// QuickstartEndToEndTests: runs the shipped pipelines/quickstart.yaml with the built binary, its
+// training shortened through vars (the wiring, not the model quality, is under test here), and
+// checks every published table and the report; a second run executes nothing. Also validates
+// pipelines/quirky-mad.yaml, which is too long to run in the suite.
+
+import Foundation
+import XCTest
+
+final class QuickstartEndToEndTests: XCTestCase {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
+    func rows(_ csv: String?) -> [[String]] {
+        (csv ?? "").split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    }
+
+    func testQuickstartEndToEnd() throws {
+        let s = try Sandbox("quickstart")
+        let pipeline = Self.repository + "/pipelines/quickstart.yaml"
+        let short = ["-p", "pretrain_steps=40", "-p", "finetune_steps=20", "-p", "rows=1500", "-p", "test_cap=200"]
+        let first = try s.run(["run", pipeline, "--quiet", "--jobs", "2", "--results", s.dir + "/results"] + short)
+        XCTAssertEqual(first.code, 0, first.stderr)
+
+        let root = "results/quickstart/"
+        let auroc = rows(s.read(root + "auroc.csv"))
+        XCTAssertEqual(auroc.first, ["model", "dataset", "detector", "layer", "subset", "auroc", "ap", "ci_low", "ci_high"])
+        let body = auroc.dropFirst()
+        XCTAssertEqual(Set(body.map { $0[1] }), ["addition", "subtraction"])
+        XCTAssertEqual(Set(body.map { $0[2] }), ["mahalanobis", "attribution", "sae-l0", "flow-prior", "flow-mahalanobis"])
+        XCTAssertEqual(Set(body.map { $0[3] }), ["0", "1", "2", "aggregate"], "residual stream entering each of 2 blocks and after the last")
+        XCTAssertEqual(Set(body.map { $0[4] }), ["all", "agree", "disagree"])
+        // 2 datasets x 5 detectors x 4 layers x 3 subsets (attribution has 2 layers: heads per block).
+        XCTAssertEqual(body.count, 2 * (4 * 4 + 3) * 3)
+        for r in body where r[4] == "all" {
+            let a = try XCTUnwrap(Double(r[5]), "\(r)")
+            XCTAssert((0...1).contains(a), "\(r)")
+        }
+        let quirk = rows(s.read(root + "quirkiness.csv"))
+        XCTAssertEqual(Array(quirk.first?.prefix(5) ?? []), ["model", "dataset", "alice_accuracy", "bob_accuracy", "quirkiness"])
+        XCTAssertEqual(quirk.dropFirst().map { $0[0] + "/" + $0[1] }, ["llama/addition", "llama/subtraction"])
+        let sep = rows(s.read(root + "separation.csv"))
+        XCTAssertEqual(sep.dropFirst().count, 2 * 3)
+        let best = rows(s.read(root + "best-layer.csv"))
+        XCTAssertEqual(best.first?[3], "best_layer")
+
+        let html = try XCTUnwrap(s.read(root + "report/index.html"))
+        XCTAssertFalse(html.contains("Problems with the inputs"), "the report found problems with its inputs")
+        for figure in ["auroc-per-layer", "auroc-aggregate", "log-odds", "auroc-vs-quirkiness", "losses", "auroc-vs-separation"] {
+            let svg = try XCTUnwrap(s.read(root + "report/figures/\(figure).svg"), figure)
+            XCTAssert(svg.contains("<svg"), figure)
+        }
+
+        let second = try s.run(["run", pipeline, "--json", "--results", s.dir + "/results"] + short)
+        XCTAssertEqual(second.code, 0, second.stderr)
+        XCTAssert(second.stdout.contains("\"executed\" : 0") || second.stdout.contains("\"executed\":0"), second.stdout)
+    }
+
+    func testQuirkyMadValidates() throws {
+        let s = try Sandbox("quirky-mad")
+        let r = try s.run("validate", Self.repository + "/pipelines/quirky-mad.yaml")
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssert(r.stdout.contains("300 instance(s)"), r.stdout)
+    }
+}
