@@ -39,7 +39,7 @@ die() { printf 'bench/run.sh: %s\n' "$*" >&2; exit 1; }
 # ---------------------------------------------------------------- tools
 if [[ -z "${MADPIPE:-}" ]]; then
     say "building madpipe (release)"
-    (cd "$ROOT" && swift build -c release --product madpipe >&2)
+    (cd "$ROOT" && swift build -c release --product madpipe --static-swift-stdlib >&2)
     MADPIPE=$ROOT/.build/release/madpipe
 fi
 [[ -x "$MADPIPE" ]] || die "no madpipe binary at $MADPIPE"
