@@ -48,10 +48,9 @@ public struct QUEDetector: Equatable {
         acc.add(whiten(untrusted))
         let eig = try acc.covariance.symmetricEigen()
         let norm = eig.values.map(abs).max() ?? 0
-        guard norm > 0 else {
-            throw DetectorError.invalidParameter(name: "untrusted batch", value: "\(untrusted.rows) rows",
-                                                 reason: "has zero covariance after whitening")
-        }
+        // S = 0 (e.g. a layer that is constant over the trusted data, so whitening maps every row
+        // to 0): exp(0) = I, and every score is the (zero) whitened norm.
+        guard norm > 0 else { return Matrix64.identity(mean.count) }
         var scaled = eig.vectors
         let d = mean.count
         for j in 0..<d {
