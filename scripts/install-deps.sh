@@ -2,9 +2,10 @@
 # Installs the Debian packages madpipe builds and tests with, only those that are missing.
 # Needs root (or sudo). The Swift toolchain (6.x) itself must already be on PATH.
 set -euo pipefail
-# With --test, also what only the test suite needs: chromium renders the HTML report headlessly.
+# With --test, also what only the test suite needs: chromium renders the HTML report headlessly;
+# numpy runs the example pipelines' stand-in extraction script.
 pkgs=(libyaml-dev libarchive-dev zstd libopenblas-dev liblapacke-dev pkg-config tzdata)
-[ "${1:-}" = "--test" ] && pkgs+=(chromium)
+[ "${1:-}" = "--test" ] && pkgs+=(chromium python3-numpy)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -207,4 +207,35 @@ final class DetectorPipelineTests: XCTestCase {
             XCTAssertEqual(auroc.rows.first { $0["detector"] == detector }?["model"], "synthetic")
         }
     }
+
+    /// The shipped load-activations example on activations written by the numpy script.
+    func testLoadActivationsExample() throws {
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.arguments = ["python3", "-c", "import numpy"]
+        check.standardError = FileHandle.nullDevice
+        do { try check.run(); check.waitUntilExit() } catch { throw XCTSkip("python3 not runnable") }
+        guard check.terminationStatus == 0 else { throw XCTSkip("python3 with numpy is not available") }
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("pipelines/examples")
+        let s = try Sandbox("load-acts")
+        let gen = Process()
+        gen.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gen.arguments = ["python3", examples.appendingPathComponent("make_activations.py").path, s.dir + "/acts"]
+        try gen.run(); gen.waitUntilExit()
+        XCTAssertEqual(gen.terminationStatus, 0)
+        let yaml = try String(contentsOf: examples.appendingPathComponent("load-activations.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "resamples: 1000", with: "resamples: 20")
+        try s.write("p.yaml", yaml)
+        let r = try s.run("run", "p.yaml")
+        XCTAssertEqual(r.code, 0, r.stderr + r.stdout)
+        let auroc = Self.table(s.read("results/load-activations/auroc.csv"))
+        func value(_ detector: String, _ layer: String) -> Double {
+            Double(auroc.rows.first { $0["detector"] == detector && $0["layer"] == layer && $0["subset"] == "all" }?["auroc"] ?? "") ?? .nan
+        }
+        // The script shifts Bob rows from layer 2 on: detectable there, chance at layer 0.
+        XCTAssertGreaterThan(value("mahalanobis", "3"), 0.9)
+        XCTAssertEqual(value("mahalanobis", "0"), 0.5, accuracy: 0.1)
+        XCTAssertNotNil(s.read("results/load-activations/separation.csv"))
+    }
 }
