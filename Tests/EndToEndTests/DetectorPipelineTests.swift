@@ -134,7 +134,7 @@ final class DetectorPipelineTests: XCTestCase {
         }
         let best = Self.table(s.read("results/det/auroc/best-layer.csv"))
         XCTAssertEqual(best.rows.count, 5)
-        for row in best.rows { XCTAssertTrue(["1", "2"].contains(row["layer"]!), "\(row)") }
+        for row in best.rows { XCTAssertTrue(["1", "2"].contains(row["best_layer"]!), "\(row)") }
         XCTAssertNotNil(s.read("results/det/auroc/auroc.json"))
 
         let sae = Self.table(s.read("results/det/sae/auroc.csv"))
