@@ -52,7 +52,9 @@ final class QuickstartEndToEndTests: XCTestCase {
 
         let second = try s.run(["run", pipeline, "--json", "--results", s.dir + "/results"] + short)
         XCTAssertEqual(second.code, 0, second.stderr)
-        XCTAssert(second.stdout.contains("\"executed\" : 0") || second.stdout.contains("\"executed\":0"), second.stdout)
+        let summary = try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(summary?["executed"] as? Int, 0, second.stdout)
+        XCTAssertEqual(summary?["cached"] as? Int, 43, second.stdout)
     }
 
     func testQuirkyMadValidates() throws {

@@ -144,16 +144,28 @@ final class ReportEndToEndTests: XCTestCase {
     }
 
     /// Runs a program and returns its standard output.
-    static func exec(_ path: String, _ args: [String]) throws -> String {
+    /// Runs `path` with its stdout in a file (not a pipe: a helper process chromium leaves behind
+    /// may hold a pipe open, and reading to its end then never returns, as seen once in CI) and a
+    /// time limit.
+    static func exec(_ path: String, _ args: [String], timeout: Double = 120) throws -> String {
+        let outPath = NSTemporaryDirectory() + "madpipe-exec-\(UUID().uuidString).out"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: outPath) }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
-        let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        if p.isRunning {
+            p.terminate()
+            XCTFail("\(path) \(args.joined(separator: " ")) did not finish in \(Int(timeout)) s")
+        }
         p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        try out.close()
+        return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
     }
 }
