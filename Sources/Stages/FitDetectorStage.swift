@@ -37,6 +37,10 @@ public struct FitDetectorStage: StageKind {
     public func execute(_ context: StageContext) throws {
         let p = context.params, kind = p.string("detector")
         let art = try context.input("activations")
+        let file = art.path + "/" + p.string("split") + "/activations.safetensors"
+        if Self.streamed.contains(kind) && FileManager.default.fileExists(atPath: file) {
+            return try fitStreaming(context, file: file, kind: kind)
+        }
         let split = try DetectorStageSupport.split(art, p.string("split"))
         let layers = try DetectorStageSupport.wrap("layers") {
             try ActivationSet.selectLayers(DetectorStageSupport.layerRequest(p["layers"]), available: split.layerIndices, path: art.path)
@@ -75,6 +79,56 @@ public struct FitDetectorStage: StageKind {
         let label = p.string("label")
         var meta: [String: Any] = ["detector": kind, "label": label.isEmpty ? kind : label, "layers": layers, "fitted_on": p.string("split"), "rows": split.count]
         for key in ["model", "dataset"] { if let v = split.metadata[key] { meta[key] = v } }
+        try DetectorStageSupport.writeJSON(meta, to: try context.outputPath("detector.json"))
+    }
+
+    /// Detectors that need only the mean and covariance: fitted from a safetensors split by
+    /// streaming each layer from disk in chunks (SafeTensorsRowReader), so a split larger than
+    /// memory fits in the size of one chunk plus the d x d statistics.
+    static let streamed: Set<String> = ["mahalanobis", "diag-mahalanobis", "que"]
+
+    func fitStreaming(_ context: StageContext, file: String, kind: String) throws {
+        let p = context.params
+        let header: SafeTensorsFile
+        do { header = try SafeTensorsFile(path: file) } catch { throw StageError("\(file): \(error)") }
+        let prefix = header.names.contains { $0.hasPrefix("layers.") } ? "layers." : "heads."
+        let available = header.names.filter { $0.hasPrefix(prefix) }.compactMap { Int($0.dropFirst(prefix.count)) }.sorted()
+        guard !available.isEmpty else { throw StageError("\(file): no layers.{l} (or heads.{l}) tensors") }
+        let layers = try DetectorStageSupport.wrap("layers") {
+            try ActivationSet.selectLayers(DetectorStageSupport.layerRequest(p["layers"]), available: available, path: file)
+        }
+        let config = MahalanobisDetector.Config(rcond: p.double("rcond"), shrinkage: DetectorStageSupport.shrinkage(p.string("shrinkage"))!)
+        var rows = 0
+        for (i, l) in layers.enumerated() {
+            try context.checkCancelled()
+            let out = try context.outputPath("layer.\(l).safetensors")
+            try DetectorStageSupport.wrap("\(kind) on layer \(l)") {
+                let reader = try SafeTensorsRowReader(path: file, tensor: prefix + "\(l)")
+                rows = reader.rows
+                var acc = CovarianceAccumulator(dimension: reader.columns)
+                let chunk = max(1, (1 << 22) / max(reader.columns, 1))
+                var start = 0
+                while start < reader.rows {
+                    let end = min(start + chunk, reader.rows)
+                    let part = try reader.read(start..<end)
+                    if let bad = part.data.firstIndex(where: { !$0.isFinite }) {
+                        throw StageError("\(file): \(prefix)\(l) has NaN or infinity at row \(start + bad / max(reader.columns, 1))")
+                    }
+                    try acc.add(part)
+                    start = end
+                }
+                switch kind {
+                case "mahalanobis": try DetectorArchive.save(.mahalanobis(try MahalanobisDetector.fit(acc, config: config)), to: out)
+                case "diag-mahalanobis": try DetectorArchive.save(.diagMahalanobis(try DiagMahalanobisDetector.fit(acc)), to: out)
+                default: try DetectorArchive.save(.que(try QUEDetector.fit(acc, rcond: config.rcond)), to: out)
+                }
+            }
+            context.progress(Double(i + 1) / Double(layers.count), "layer \(l)")
+        }
+        let label = p.string("label")
+        var meta: [String: Any] = ["detector": kind, "label": label.isEmpty ? kind : label, "layers": layers,
+                                   "fitted_on": p.string("split"), "rows": rows]
+        for key in ["model", "dataset"] { if let v = header.metadata[key] { meta[key] = v } }
         try DetectorStageSupport.writeJSON(meta, to: try context.outputPath("detector.json"))
     }
 }
