@@ -100,12 +100,17 @@ public enum ActivationSet {
         return try readNPY(dir: dir, split: name)
     }
 
+    /// The name prefix of the per-layer tensors: `layers.` (activations), or `heads.` when there
+    /// are none (attribution features from extract-attribution).
+    static func layerPrefix(in names: [String]) -> String {
+        names.contains { $0.hasPrefix("layers.") } ? "layers." : "heads."
+    }
+
     static func readSafeTensors(path: String, split: String) throws -> ActivationSplit {
         let file: SafeTensorsFile
         do { file = try SafeTensorsFile(path: path) } catch { throw ActivationError(path: path, tensor: nil, problem: "\(error)") }
         var layers: [Int: Tensor] = [:]
-        // Attribution features (extract-attribution) name their per-layer tensors heads.{l}.
-        let prefix = file.names.contains { $0.hasPrefix("layers.") } ? "layers." : "heads."
+        let prefix = layerPrefix(in: file.names)
         for name in file.names where name.hasPrefix(prefix) {
             guard let l = Int(name.dropFirst(prefix.count)), l >= 0 else { throw ActivationError(path: path, tensor: name, problem: "layer index is not a non-negative integer") }
             let info = try file.info(name)

@@ -56,12 +56,11 @@ public struct FitDetectorStage: StageKind {
             let featurePath = (features?.path ?? "") + "/layer.\(l).safetensors"
             try DetectorStageSupport.wrap("\(kind) on layer \(l)") {
                 let m = split.matrix(l)
-                var acc = CovarianceAccumulator(dimension: m.cols)
-                acc.add(m)
                 switch kind {
-                case "mahalanobis": try DetectorArchive.save(.mahalanobis(try MahalanobisDetector.fit(acc, config: config)), to: out)
-                case "diag-mahalanobis": try DetectorArchive.save(.diagMahalanobis(try DiagMahalanobisDetector.fit(acc)), to: out)
-                case "que": try DetectorArchive.save(.que(try QUEDetector.fit(acc, rcond: config.rcond)), to: out)
+                case _ where Self.streamed.contains(kind):
+                    var acc = CovarianceAccumulator(dimension: m.cols)
+                    acc.add(m)
+                    try Self.saveCovarianceDetector(kind, acc, config: config, to: out)
                 case "sae-l0":
                     guard case .sae(let model) = try DetectorArchive.load(path: featurePath) else {
                         throw StageError("\(featurePath) is not a sparse autoencoder")
@@ -76,9 +75,24 @@ public struct FitDetectorStage: StageKind {
             }
             context.progress(Double(i + 1) / Double(layers.count), "layer \(l)")
         }
-        let label = p.string("label")
-        var meta: [String: Any] = ["detector": kind, "label": label.isEmpty ? kind : label, "layers": layers, "fitted_on": p.string("split"), "rows": split.count]
-        for key in ["model", "dataset"] { if let v = split.metadata[key] { meta[key] = v } }
+        try Self.writeDescription(context, kind: kind, layers: layers, rows: split.count, metadata: split.metadata)
+    }
+
+    /// Saves a detector that needs only the trusted mean and covariance.
+    static func saveCovarianceDetector(_ kind: String, _ acc: CovarianceAccumulator, config: MahalanobisDetector.Config, to out: String) throws {
+        switch kind {
+        case "mahalanobis": try DetectorArchive.save(.mahalanobis(try MahalanobisDetector.fit(acc, config: config)), to: out)
+        case "diag-mahalanobis": try DetectorArchive.save(.diagMahalanobis(try DiagMahalanobisDetector.fit(acc)), to: out)
+        case "que": try DetectorArchive.save(.que(try QUEDetector.fit(acc, rcond: config.rcond)), to: out)
+        default: throw StageError("\(kind) is not a covariance detector")
+        }
+    }
+
+    /// detector.json: what was fitted, on which layers and rows, under which label.
+    static func writeDescription(_ context: StageContext, kind: String, layers: [Int], rows: Int, metadata: [String: String]) throws {
+        let p = context.params, label = p.string("label")
+        var meta: [String: Any] = ["detector": kind, "label": label.isEmpty ? kind : label, "layers": layers, "fitted_on": p.string("split"), "rows": rows]
+        for key in ["model", "dataset"] { if let v = metadata[key] { meta[key] = v } }
         try DetectorStageSupport.writeJSON(meta, to: try context.outputPath("detector.json"))
     }
 
@@ -91,7 +105,7 @@ public struct FitDetectorStage: StageKind {
         let p = context.params
         let header: SafeTensorsFile
         do { header = try SafeTensorsFile(path: file) } catch { throw StageError("\(file): \(error)") }
-        let prefix = header.names.contains { $0.hasPrefix("layers.") } ? "layers." : "heads."
+        let prefix = ActivationSet.layerPrefix(in: header.names)
         let available = header.names.filter { $0.hasPrefix(prefix) }.compactMap { Int($0.dropFirst(prefix.count)) }.sorted()
         guard !available.isEmpty else { throw StageError("\(file): no layers.{l} (or heads.{l}) tensors") }
         let layers = try DetectorStageSupport.wrap("layers") {
@@ -117,18 +131,10 @@ public struct FitDetectorStage: StageKind {
                     try acc.add(part)
                     start = end
                 }
-                switch kind {
-                case "mahalanobis": try DetectorArchive.save(.mahalanobis(try MahalanobisDetector.fit(acc, config: config)), to: out)
-                case "diag-mahalanobis": try DetectorArchive.save(.diagMahalanobis(try DiagMahalanobisDetector.fit(acc)), to: out)
-                default: try DetectorArchive.save(.que(try QUEDetector.fit(acc, rcond: config.rcond)), to: out)
-                }
+                try Self.saveCovarianceDetector(kind, acc, config: config, to: out)
             }
             context.progress(Double(i + 1) / Double(layers.count), "layer \(l)")
         }
-        let label = p.string("label")
-        var meta: [String: Any] = ["detector": kind, "label": label.isEmpty ? kind : label, "layers": layers,
-                                   "fitted_on": p.string("split"), "rows": rows]
-        for key in ["model", "dataset"] { if let v = header.metadata[key] { meta[key] = v } }
-        try DetectorStageSupport.writeJSON(meta, to: try context.outputPath("detector.json"))
+        try Self.writeDescription(context, kind: kind, layers: layers, rows: rows, metadata: header.metadata)
     }
 }

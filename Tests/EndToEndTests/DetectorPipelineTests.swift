@@ -177,16 +177,24 @@ final class DetectorPipelineTests: XCTestCase {
         XCTAssertTrue(text.contains("test/activations.safetensors"), text)
     }
 
-    /// The shipped example: a numpy script writes .npy activations, madpipe does the rest.
-    func testExternalActivationsExample() throws {
+    /// pipelines/examples in the repository.
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("pipelines/examples")
+
+    /// Skips unless python3 with numpy runs (the examples' stand-in extraction script needs it).
+    static func requireNumpy() throws {
         let check = Process()
         check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         check.arguments = ["python3", "-c", "import numpy"]
         check.standardError = FileHandle.nullDevice
         do { try check.run(); check.waitUntilExit() } catch { throw XCTSkip("python3 not runnable") }
         guard check.terminationStatus == 0 else { throw XCTSkip("python3 with numpy is not available") }
-        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("pipelines/examples")
+    }
+
+    /// The shipped example: a numpy script writes .npy activations, madpipe does the rest.
+    func testExternalActivationsExample() throws {
+        try Self.requireNumpy()
+        let examples = Self.examples
         let s = try Sandbox("external")
         try FileManager.default.copyItem(atPath: examples.appendingPathComponent("make_activations.py").path, toPath: s.dir + "/make_activations.py")
         // Same pipeline, with fewer bootstrap resamples and flow epochs to stay fast in debug builds.
@@ -210,14 +218,8 @@ final class DetectorPipelineTests: XCTestCase {
 
     /// The shipped load-activations example on activations written by the numpy script.
     func testLoadActivationsExample() throws {
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import numpy"]
-        check.standardError = FileHandle.nullDevice
-        do { try check.run(); check.waitUntilExit() } catch { throw XCTSkip("python3 not runnable") }
-        guard check.terminationStatus == 0 else { throw XCTSkip("python3 with numpy is not available") }
-        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("pipelines/examples")
+        try Self.requireNumpy()
+        let examples = Self.examples
         let s = try Sandbox("load-acts")
         let gen = Process()
         gen.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -10,10 +10,6 @@ final class QuickstartEndToEndTests: XCTestCase {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
 
-    func rows(_ csv: String?) -> [[String]] {
-        (csv ?? "").split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-    }
-
     func testQuickstartEndToEnd() throws {
         let s = try Sandbox("quickstart")
         let pipeline = Self.repository + "/pipelines/quickstart.yaml"
@@ -22,26 +18,27 @@ final class QuickstartEndToEndTests: XCTestCase {
         XCTAssertEqual(first.code, 0, first.stderr)
 
         let root = "results/quickstart/"
-        let auroc = rows(s.read(root + "auroc.csv"))
-        XCTAssertEqual(auroc.first, ["model", "dataset", "detector", "layer", "subset", "auroc", "ap", "ci_low", "ci_high"])
-        let body = auroc.dropFirst()
-        XCTAssertEqual(Set(body.map { $0[1] }), ["addition", "subtraction"])
-        XCTAssertEqual(Set(body.map { $0[2] }), ["mahalanobis", "attribution", "sae-l0", "flow-prior", "flow-mahalanobis"])
-        XCTAssertEqual(Set(body.map { $0[3] }), ["0", "1", "2", "aggregate"], "residual stream entering each of 2 blocks and after the last")
-        XCTAssertEqual(Set(body.map { $0[4] }), ["all", "agree", "disagree"])
-        // 2 datasets x 5 detectors x 4 layers x 3 subsets (attribution has 2 layers: heads per block).
+        let auroc = DetectorPipelineTests.table(s.read(root + "auroc.csv"))
+        XCTAssertEqual(auroc.header, ["model", "dataset", "detector", "layer", "subset", "auroc", "ap", "ci_low", "ci_high"])
+        let body = auroc.rows
+        XCTAssertEqual(Set(body.map { $0["dataset"]! }), ["addition", "subtraction"])
+        XCTAssertEqual(Set(body.map { $0["detector"]! }), ["mahalanobis", "attribution", "sae-l0", "flow-prior", "flow-mahalanobis"])
+        XCTAssertEqual(Set(body.map { $0["layer"]! }), ["0", "1", "2", "aggregate"], "residual stream entering each of 2 blocks and after the last")
+        XCTAssertEqual(Set(body.map { $0["subset"]! }), ["all", "agree", "disagree"])
+        // Per dataset: 4 activation detectors x (3 layers + aggregate) and attribution x (2 blocks of
+        // heads + aggregate), each with 3 subsets.
         XCTAssertEqual(body.count, 2 * (4 * 4 + 3) * 3)
-        for r in body where r[4] == "all" {
-            let a = try XCTUnwrap(Double(r[5]), "\(r)")
+        for r in body where r["subset"] == "all" {
+            let a = try XCTUnwrap(Double(r["auroc"]!), "\(r)")
             XCTAssert((0...1).contains(a), "\(r)")
         }
-        let quirk = rows(s.read(root + "quirkiness.csv"))
-        XCTAssertEqual(Array(quirk.first?.prefix(5) ?? []), ["model", "dataset", "alice_accuracy", "bob_accuracy", "quirkiness"])
-        XCTAssertEqual(quirk.dropFirst().map { $0[0] + "/" + $0[1] }, ["llama/addition", "llama/subtraction"])
-        let sep = rows(s.read(root + "separation.csv"))
-        XCTAssertEqual(sep.dropFirst().count, 2 * 3)
-        let best = rows(s.read(root + "best-layer.csv"))
-        XCTAssertEqual(best.first?[3], "best_layer")
+        let quirk = DetectorPipelineTests.table(s.read(root + "quirkiness.csv"))
+        XCTAssertEqual(Array(quirk.header.prefix(5)), ["model", "dataset", "alice_accuracy", "bob_accuracy", "quirkiness"])
+        XCTAssertEqual(quirk.rows.map { $0["model"]! + "/" + $0["dataset"]! }, ["llama/addition", "llama/subtraction"])
+        let sep = DetectorPipelineTests.table(s.read(root + "separation.csv"))
+        XCTAssertEqual(sep.rows.count, 2 * 3)
+        let best = DetectorPipelineTests.table(s.read(root + "best-layer.csv"))
+        XCTAssertEqual(best.header[3], "best_layer")
 
         let html = try XCTUnwrap(s.read(root + "report/index.html"))
         XCTAssertFalse(html.contains("Problems with the inputs"), "the report found problems with its inputs")
