@@ -29,8 +29,9 @@ let package = Package(
                        providers: [.apt(["libarchive-dev"])]),
 
         // MARK: Engine
+        .target(name: "CBLAKE3Kernels", path: "Sources/CBLAKE3Kernels"),
         .target(name: "PipelineCore",
-                dependencies: ["Yams", .product(name: "Crypto", package: "swift-crypto")],
+                dependencies: ["Yams", "CBLAKE3Kernels", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
         .target(name: "PipelineStore",
                 dependencies: ["PipelineCore", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
@@ -56,7 +57,8 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         // MARK: Tests
-        .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore", .product(name: "Crypto", package: "swift-crypto")],
+                    resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "PipelineStoreTests", dependencies: ["PipelineStore"], swiftSettings: swiftSettings),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
