@@ -9,7 +9,7 @@
 #    first run (fresh caches), no-op re-run and status, all with 2 jobs where the tool has jobs;
 # 3. a 10,000-stage sweep of built-in `write` stages: first run, no-op re-run, overhead per stage
 #    (one axis of 10,000 values; then the same count as a 100 x 100 two-axis matrix);
-# 4. hashing throughput of `deps` on a large file against sha256sum (and openssl);
+# 4. hashing throughput of `deps` on a large file against b3sum, sha256sum (and openssl);
 # 5. prints the markdown tables and rewrites the generated part of docs/benchmarks.md.
 #
 # Raw results go to bench/out/ (git-ignored). Knobs (environment variables, defaults in brackets):
@@ -69,6 +69,12 @@ if ! command -v hyperfine >/dev/null; then
     say "installing hyperfine (apt-get)"
     [[ $(id -u) -eq 0 ]] || die "hyperfine is missing: install it with 'apt-get install hyperfine' (as root)"
     (apt-get update -qq && apt-get install -y -qq hyperfine) >&2
+fi
+
+if ! command -v b3sum >/dev/null; then
+    say "installing b3sum (apt-get), the reference BLAKE3 the hashing benchmark checks against"
+    [[ $(id -u) -eq 0 ]] || die "b3sum is missing: install it with 'apt-get install b3sum' (as root)"
+    (apt-get update -qq && apt-get install -y -qq b3sum) >&2
 fi
 
 mkdir -p "$OUT"
@@ -171,23 +177,25 @@ printf 'pipeline: hash\nstages:\n  h:\n    kind: command\n    deps: {big: big.bi
 printf 'pipeline: nodeps\nstages:\n  h:\n    kind: command\n    run: "true"\n' > nodeps.yaml
 say "hash: warming the page cache (cat big.bin > /dev/null; the page cache cannot be dropped without privileges)"
 cat big.bin > /dev/null
-# The digest madpipe records for the dep (its stat cache) must be the file's SHA-256.
+# The digest madpipe records for the dep (its stat cache) must be the file's BLAKE3 (b3sum's).
 rm -rf check-cache
 "$MADPIPE" run hash.yaml --quiet --cache check-cache
 python3 - "$W" <<'EOF' >&2
 import json, subprocess, sys, os
 d = sys.argv[1]
-cache = json.load(open(os.path.join(d, "check-cache", "statcache.json")))
+cache = json.load(open(os.path.join(d, "check-cache", "statcache-v2.json")))
 mine = [v[3] for k, v in cache.items() if k.endswith("/big.bin")]
-ref = subprocess.run(["sha256sum", os.path.join(d, "big.bin")], capture_output=True, text=True, check=True).stdout.split()[0]
+ref = subprocess.run(["b3sum", os.path.join(d, "big.bin")], capture_output=True, text=True, check=True).stdout.split()[0]
 if mine != [ref]:
-    sys.exit(f"hash: madpipe's digest {mine} differs from sha256sum's {ref}")
-print(f"hash: madpipe's digest of big.bin equals sha256sum's ({ref[:16]}...)")
+    sys.exit(f"hash: madpipe's digest {mine} differs from b3sum's {ref}")
+print(f"hash: madpipe's digest of big.bin equals b3sum's ({ref[:16]}...)")
 EOF
 say "hash: $HASH_RUNS runs each; madpipe status with a fresh --cache each time (cold stat cache)"
 HASH_CMDS=(-n "madpipe status (cold stat cache)" --prepare "rm -rf hcache" "$MADPIPE status hash.yaml --cache hcache"
            -n "madpipe status (no deps, start-up)" --prepare "rm -rf hcache" "$MADPIPE status nodeps.yaml --cache hcache"
            -n "madpipe status (warm stat cache)" --prepare "true" "$MADPIPE status hash.yaml --cache check-cache"
+           -n "b3sum (all cores)" --prepare "true" "b3sum big.bin"
+           -n "b3sum --num-threads 1" --prepare "true" "b3sum --num-threads 1 big.bin"
            -n "sha256sum" --prepare "true" "sha256sum big.bin")
 if command -v openssl >/dev/null; then
     HASH_CMDS+=(-n "openssl dgst -sha256" --prepare "true" "openssl dgst -sha256 big.bin")

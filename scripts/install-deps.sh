@@ -3,9 +3,10 @@
 # Needs root (or sudo). The Swift toolchain (6.x) itself must already be on PATH.
 set -euo pipefail
 # With --test, also what only the test suite needs: chromium renders the HTML report headlessly;
-# numpy runs the example pipelines' stand-in extraction script.
+# numpy runs the example pipelines' stand-in extraction script; b3sum (the reference BLAKE3)
+# checks the digest that `madpipe bundle export` prints.
 pkgs=(libyaml-dev libarchive-dev zstd libopenblas-dev liblapacke-dev pkg-config tzdata)
-[ "${1:-}" = "--test" ] && pkgs+=(chromium python3-numpy)
+[ "${1:-}" = "--test" ] && pkgs+=(chromium python3-numpy b3sum)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

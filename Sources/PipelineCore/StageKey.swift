@@ -5,7 +5,8 @@ import Crypto
 import Foundation
 
 /// Bumped when the store's layout or the key encoding changes; part of every key.
-public let storeFormatVersion = 1
+/// 2: object and dependency digests are BLAKE3 (1: SHA-256).
+public let storeFormatVersion = 2
 
 /// The ingredients of a cache key.
 public struct KeyParts: Equatable {
@@ -94,6 +95,11 @@ public func sha256Hex(_ s: String) -> String {
 /// Hex SHA-256 of bytes.
 public func sha256Hex(_ d: Data) -> String {
     hex(SHA256.hash(data: d))
+}
+
+/// Hex BLAKE3 of bytes: the content digest of store objects and dependency files.
+public func contentDigest(_ d: Data) -> String {
+    d.withUnsafeBytes { BLAKE3.hex($0) }
 }
 
 /// Lower-case hex of a digest.

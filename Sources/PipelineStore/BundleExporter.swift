@@ -50,13 +50,13 @@ public enum BundleExporter {
             guard BundlePath.isDigest(o), let size = FileSystem.size(store.objectPath(o)) else {
                 throw BundleError.export(problem: "object \(o) is missing from the cache \(store.root); run `madpipe cache verify`")
             }
-            entries.append(BundleEntry(path: "objects/" + o, size: size, sha256: o))
+            entries.append(BundleEntry(path: "objects/" + o, size: size, digest: o))
         }
         for name in contents.extraFiles.keys.sorted(by: { ($0.hasPrefix("results/") ? 1 : 0, $0) < ($1.hasPrefix("results/") ? 1 : 0, $1) }) {
             let (path, exec) = contents.extraFiles[name]!
             if let problem = BundlePath.problem(name) { throw BundleError.export(problem: "'\(name)': \(problem)") }
             let (digest, size) = try FileHasher.hash(path: path)
-            entries.append(BundleEntry(path: name, size: size, sha256: digest, exec: exec))
+            entries.append(BundleEntry(path: name, size: size, digest: digest, exec: exec))
         }
         for f in contents.files {
             if let problem = BundlePath.problem(f.path) { throw BundleError.export(problem: "pipeline file '\(f.path)': \(problem)") }
@@ -75,7 +75,7 @@ public enum BundleExporter {
         var list: [(name: String, exec: Bool, source: BundleSource)] = [(BundleManifest.entryName, false, .bytes(m.json))]
         for e in m.entries {
             let source: String
-            if e.path.hasPrefix("objects/") { source = store.objectPath(e.sha256) } else { source = contents.extraFiles[e.path]!.path }
+            if e.path.hasPrefix("objects/") { source = store.objectPath(e.digest) } else { source = contents.extraFiles[e.path]!.path }
             list.append((e.path, e.exec, .file(source)))
         }
         let result = try BundleWriter.write(to: path, entries: list, threads: threads)

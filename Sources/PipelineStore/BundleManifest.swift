@@ -1,5 +1,5 @@
 // BundleManifest: MANIFEST.json, the first entry of a bundle: what the bundle holds (every entry's
-// path, size and SHA-256), the pipeline files verbatim, resolved vars, the stage records and the
+// path, size and BLAKE3), the pipeline files verbatim, resolved vars, the stage records and the
 // provenance. Pure: encoding to and strict decoding from `Value`, and the entry-name rules.
 
 import PipelineCore
@@ -9,15 +9,15 @@ public struct BundleEntry: Equatable {
     /// Path inside the archive: `objects/<digest>`, `pipeline/<relative path>` or `results/<name>/...`.
     public var path: String
     public var size: Int
-    /// Hex SHA-256 of the content.
-    public var sha256: String
+    /// Hex BLAKE3 of the content (the store's content digest).
+    public var digest: String
     /// Whether the file is executable (pipeline scripts); stored as mode 0755 instead of 0644.
     public var exec: Bool
 
-    public init(path: String, size: Int, sha256: String, exec: Bool = false) {
+    public init(path: String, size: Int, digest: String, exec: Bool = false) {
         self.path = path
         self.size = size
-        self.sha256 = sha256
+        self.digest = digest
         self.exec = exec
     }
 }
@@ -37,7 +37,8 @@ public struct BundleTextFile: Equatable {
 /// The parsed MANIFEST.json.
 public struct BundleManifest {
     /// The only format version this engine writes and reads.
-    public static let formatVersion = 1
+    /// 2: entry digests are BLAKE3 (field `blake3`); 1 had SHA-256.
+    public static let formatVersion = 2
     /// Name of the first archive entry.
     public static let entryName = "MANIFEST.json"
 
@@ -101,7 +102,7 @@ public struct BundleManifest {
             ("current", .list(current.map(Value.string))),
             ("records", .list(records.map(\.value))),
             ("entries", .list(entries.map {
-                .map([("path", .string($0.path)), ("size", .int($0.size)), ("sha256", .string($0.sha256)), ("exec", .bool($0.exec))])
+                .map([("path", .string($0.path)), ("size", .int($0.size)), ("blake3", .string($0.digest)), ("exec", .bool($0.exec))])
             })),
         ])
     }
@@ -137,23 +138,23 @@ public struct BundleManifest {
         var entries: [BundleEntry] = []
         var seen = Set<String>()
         for (i, e) in entryList.enumerated() {
-            guard let p = e["path"]?.stringValue, let size = e["size"]?.intValue, let d = e["sha256"]?.stringValue else {
-                throw bad("entries[\(i)] needs 'path', 'size' and 'sha256'")
+            guard let p = e["path"]?.stringValue, let size = e["size"]?.intValue, let d = e["blake3"]?.stringValue else {
+                throw bad("entries[\(i)] needs 'path', 'size' and 'blake3'")
             }
             if let problem = BundlePath.problem(p) { throw BundleError.unsafePath(file: file, entry: p, problem: problem) }
             guard p != BundleManifest.entryName, BundlePath.section(p) != nil else {
                 throw BundleError.unsafePath(file: file, entry: p, problem: "entries live under objects/, pipeline/ or results/")
             }
             guard size >= 0 else { throw bad("entries[\(i)] '\(p)' has a negative size") }
-            guard BundlePath.isDigest(d) else { throw bad("entries[\(i)] '\(p)': 'sha256' is not 64 lowercase hex digits") }
+            guard BundlePath.isDigest(d) else { throw bad("entries[\(i)] '\(p)': 'blake3' is not 64 lowercase hex digits") }
             if p.hasPrefix("objects/") {
                 guard BundlePath.isDigest(String(p.dropFirst(8))) else {
-                    throw BundleError.unsafePath(file: file, entry: p, problem: "an object's name must be its SHA-256")
+                    throw BundleError.unsafePath(file: file, entry: p, problem: "an object's name must be its BLAKE3 digest")
                 }
-                guard String(p.dropFirst(8)) == d else { throw bad("entries[\(i)] '\(p)': 'sha256' differs from the object's name") }
+                guard String(p.dropFirst(8)) == d else { throw bad("entries[\(i)] '\(p)': 'blake3' differs from the object's name") }
             }
             guard seen.insert(p).inserted else { throw BundleError.duplicate(file: file, entry: p) }
-            entries.append(BundleEntry(path: p, size: size, sha256: d, exec: e["exec"]?.boolValue ?? false))
+            entries.append(BundleEntry(path: p, size: size, digest: d, exec: e["exec"]?.boolValue ?? false))
         }
         let objects = Set(entries.filter { $0.path.hasPrefix("objects/") }.map { String($0.path.dropFirst(8)) })
         var records: [StageRecord] = []

@@ -1,11 +1,10 @@
 // BundleReader: streams a bundle through libarchive and checks it as it goes: MANIFEST.json must
 // come first and parse; every later entry must be a regular file with a safe name the manifest
-// lists, seen once, with the listed size and SHA-256; nothing may be missing; the archive must end
+// lists, seen once, with the listed size and BLAKE3 digest; nothing may be missing; the archive must end
 // cleanly; and the decompressed volume must stay within the manifest's total and a ratio limit.
 // What to do with each verified byte is up to a `BundleEntrySink` (nothing, for `verify`).
 
 import CArchive
-import Crypto
 import Foundation
 import PipelineCore
 #if canImport(Glibc)
@@ -276,7 +275,7 @@ final class EntryJob {
     let index: Int
     let entry: BundleEntry
     let writer: BundleEntryWriter?
-    var hasher = SHA256()
+    var hasher = BLAKE3Hasher(threads: 1)
     var failed = false
 
     init(index: Int, entry: BundleEntry, writer: BundleEntryWriter?) {
@@ -287,7 +286,7 @@ final class EntryJob {
 
     func consume(_ bytes: UnsafeRawBufferPointer, workers: EntryWorkers) {
         guard !failed else { return }
-        hasher.update(bufferPointer: bytes)
+        hasher.update(bytes)
         do { try writer?.write(bytes) } catch {
             failed = true
             writer?.abandon()
@@ -297,10 +296,10 @@ final class EntryJob {
 
     func complete(file: String, workers: EntryWorkers) {
         guard !failed else { return }
-        let digest = hex(hasher.finalize())
-        guard digest == entry.sha256 else {
+        let digest = hasher.finalizeHex()
+        guard digest == entry.digest else {
             writer?.abandon()
-            workers.fail(index, BundleError.digestMismatch(file: file, entry: entry.path, expected: entry.sha256, found: digest))
+            workers.fail(index, BundleError.digestMismatch(file: file, entry: entry.path, expected: entry.digest, found: digest))
             return
         }
         do { try writer?.finish() } catch { workers.fail(index, error) }

@@ -1,11 +1,10 @@
 // BundleWriter: writes a bundle with libarchive: a pax (restricted) tar compressed with zstd,
 // entries in the order given, owner 0/0, fixed modes and mtime, no atime/ctime, so the same
 // content always gives the same bytes. The archive goes to a temp file renamed into place, and
-// its SHA-256 is computed from the compressed stream as it is written. Like tar, it is not
+// its BLAKE3 (what `b3sum` prints) is computed from the compressed stream as it is written. Like tar, it is not
 // fsynced: a bundle is a file for people to copy, re-exported if a crash ever cut it short.
 
 import CArchive
-import Crypto
 import Foundation
 import PipelineCore
 #if canImport(Glibc)
@@ -20,7 +19,8 @@ public enum BundleSource {
 
 /// The result of writing a bundle.
 public struct BundleWriteResult {
-    public var sha256: String
+    /// Hex BLAKE3 of the archive file.
+    public var digest: String
     /// Compressed size in bytes.
     public var bytes: Int
 }
@@ -34,7 +34,7 @@ public enum BundleWriter {
 
     final class Sink {
         let fd: Int32
-        var hasher = SHA256()
+        var hasher = BLAKE3Hasher(threads: 1)
         var bytes = 0
         var failed: Int32 = 0
         init(fd: Int32) { self.fd = fd }
@@ -114,7 +114,7 @@ public enum BundleWriter {
         try check(archive_write_close(a), nil)
         guard rename(tmp, path) == 0 else { throw BundleError.target(path: path, problem: "rename: \(String(cString: strerror(errno)))") }
         done = true
-        return BundleWriteResult(sha256: hex(sink.hasher.finalize()), bytes: sink.bytes)
+        return BundleWriteResult(digest: sink.hasher.finalizeHex(), bytes: sink.bytes)
     }
 }
 
@@ -133,7 +133,7 @@ private func bundleWriteCallback(_ archive: OpaquePointer?, _ client: UnsafeMuta
         }
         off += n
     }
-    s.hasher.update(bufferPointer: UnsafeRawBufferPointer(start: buffer, count: length))
+    s.hasher.update(UnsafeRawBufferPointer(start: buffer, count: length))
     s.bytes += length
     return la_ssize_t(length)
 }

@@ -1,6 +1,5 @@
-// FileHasher: streaming SHA-256 of files (swift-crypto), large sequential reads.
+// FileHasher: streaming BLAKE3 of files (the store's content digest), large sequential reads.
 
-import Crypto
 import Foundation
 import PipelineCore
 #if canImport(Glibc)
@@ -8,15 +7,15 @@ import Glibc
 #endif
 
 public enum FileHasher {
-    static let chunk = 1 << 22
+    static let chunk = 1 << 23
 
-    /// Hex SHA-256 and size of a file's contents.
+    /// Hex BLAKE3 and size of a file's contents.
     public static func hash(path: String) throws -> (digest: String, size: Int) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw PosixError(path: path, operation: "open") }
         defer { close(fd) }
         posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
-        var hasher = SHA256()
+        var hasher = BLAKE3Hasher()
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
         defer { buf.deallocate() }
         var total = 0
@@ -27,9 +26,9 @@ public enum FileHasher {
                 throw PosixError(path: path, operation: "read")
             }
             if n == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buf[0..<n]))
+            hasher.update(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
             total += n
         }
-        return (hex(hasher.finalize()), total)
+        return (hasher.finalizeHex(), total)
     }
 }

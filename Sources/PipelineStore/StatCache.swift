@@ -1,5 +1,6 @@
 // StatCache: remembers the digest of each dependency file by (path, size, mtime, inode), so an
-// unchanged file is not read again. Shared by runs through `cache/statcache.json`.
+// unchanged file is not read again. Shared by runs through `cache/statcache-v<store format>.json`
+// (a new digest algorithm starts a new file).
 
 import Foundation
 import PipelineCore

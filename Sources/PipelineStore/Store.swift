@@ -1,5 +1,5 @@
 // Store: the on-disk, content-addressed cache.
-//   objects/ab/cdef...   immutable blobs (files, and directory manifests) named by SHA-256
+//   objects/ab/cdef...   immutable blobs (files, and directory manifests) named by BLAKE3
 //   stages/<key>.json    a finished stage's record, written last and atomically
 //   index/<id-hash>.json the latest key for a pipeline's stage id (for status/explain)
 //   out/<key>/           a stage's output, materialised as hard links to its objects
@@ -33,7 +33,7 @@ public final class Store: @unchecked Sendable {
         for d in ["objects", "stages", "index", "out", "work", "tmp", "locks", "logs"] {
             try FileSystem.makeDirectory(self.root + "/" + d)
         }
-        statCache = StatCache(path: self.root + "/statcache.json")
+        statCache = StatCache(path: self.root + "/statcache-v\(storeFormatVersion).json")
     }
 
     // MARK: Paths
@@ -122,7 +122,7 @@ public final class Store: @unchecked Sendable {
     /// Stores bytes as an object; returns its digest.
     @discardableResult
     public func put(_ data: Data) throws -> String {
-        let d = sha256Hex(data)
+        let d = contentDigest(data)
         let p = objectPath(d)
         if !FileSystem.exists(p) {
             try FileSystem.makeDirectory((p as NSString).deletingLastPathComponent)
@@ -179,13 +179,13 @@ public final class Store: @unchecked Sendable {
                 objects.append(d)
                 return d
             }
-            return sha256Hex(manifest)
+            return contentDigest(manifest)
         }
         let digest = try walk(dir)
         return TreeInfo(digest: digest, objects: objects, size: size, files: files)
     }
 
-    /// Content digest of a dependency: a file's SHA-256, or a directory's manifest digest.
+    /// Content digest of a dependency: a file's BLAKE3, or a directory's manifest digest.
     public func dependencyDigest(_ path: String) throws -> String {
         if FileSystem.isDirectory(path) { return try tree(path, store: false, useStatCache: true).digest }
         return try statCache.digest(ofFile: path).digest

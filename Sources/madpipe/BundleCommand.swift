@@ -148,7 +148,7 @@ struct BundleCommand: ParsableCommand {
             // zstd workers: any count >= 1 gives the same bytes, so this only trades speed.
             let threads = Int(env["MADPIPE_BUNDLE_THREADS"] ?? "") ?? 2
             let (m, result) = try BundleExporter.export(contents, store: store, engine: engineVersion, to: output, threads: threads)
-            print("\(result.sha256)  \(output)")
+            print("\(result.digest)  \(output)")
             printError("exported \(m.records.count) stage record(s), \(m.entries.count) entr\(m.entries.count == 1 ? "y" : "ies"), \(formatBytes(m.totalSize)) -> \(formatBytes(result.bytes))")
         }
 

@@ -71,7 +71,7 @@ final class BundleFuzzTests: XCTestCase {
         let summary = try BundleReader.read(path: path)
         entries.append(RawEntry(name: "MANIFEST.json", data: summary.manifest.json))
         for e in summary.manifest.entries {
-            let source = e.path.hasPrefix("objects/") ? f.store.objectPath(e.sha256) : nil
+            let source = e.path.hasPrefix("objects/") ? f.store.objectPath(e.digest) : nil
             let bytes: [UInt8]
             if let source, let d = FileSystem.read(source) { bytes = Array(d) } else { bytes = try XCTUnwrap(extract(path, e.path)) }
             entries.append(RawEntry(name: e.path, data: bytes))

@@ -1,5 +1,5 @@
 // BundleTests: export/verify/import round trip, byte-for-byte determinism (checked with the
-// system's tar and sha256sum as independent readers), and every refusal the safety rules name,
+// system's tar and b3sum as independent readers), and every refusal the safety rules name,
 // each on an archive crafted with libarchive, with "nothing written" checked after each.
 
 import CArchive
@@ -56,9 +56,9 @@ final class BundleTests: XCTestCase {
         let (_, r1) = try BundleExporter.export(try f.contents(), store: f.store, engine: "test", to: f.dir + "/one.tar.zst")
         let (_, r2) = try BundleExporter.export(try f.contents(), store: f.store, engine: "test", to: f.dir + "/two.tar.zst")
         XCTAssertEqual(FileSystem.read(f.dir + "/one.tar.zst"), FileSystem.read(f.dir + "/two.tar.zst"))
-        XCTAssertEqual(r1.sha256, r2.sha256)
-        let (_, sum) = try sh(["sha256sum", f.dir + "/one.tar.zst"])
-        XCTAssertEqual(String(sum.prefix(64)), r1.sha256, "the printed digest is the file's SHA-256")
+        XCTAssertEqual(r1.digest, r2.digest)
+        let (_, sum) = try sh(["b3sum", f.dir + "/one.tar.zst"])
+        XCTAssertEqual(String(sum.prefix(64)), r1.digest, "the printed digest is the file's BLAKE3 (b3sum)")
         XCTAssertEqual(r1.bytes, FileSystem.size(f.dir + "/one.tar.zst"))
         // A different note changes the bytes.
         _ = try BundleExporter.export(try f.contents(note: "other"), store: f.store, engine: "test", to: f.dir + "/three.tar.zst")
@@ -91,7 +91,7 @@ final class BundleTests: XCTestCase {
         let bytes = Array(FileSystem.read(f.store.objectPath(log))!)
         let m = BundleManifest(engine: "t", pipeline: "demo", pipelineFile: "p.yaml", files: [BundleTextFile(path: "p.yaml", text: "x")],
                                vars: .map([]), overrides: [], only: [], withIntermediates: false, records: [], current: [],
-                               entries: [BundleEntry(path: "objects/" + log, size: bytes.count, sha256: log)], provenance: [], note: "")
+                               entries: [BundleEntry(path: "objects/" + log, size: bytes.count, digest: log)], provenance: [], note: "")
         return (m, log, bytes)
     }
 
@@ -156,15 +156,17 @@ final class BundleTests: XCTestCase {
         }
         var two = m
         let other = f.records[1].log
-        two.entries.append(BundleEntry(path: "objects/" + other, size: 10, sha256: other))
+        two.entries.append(BundleEntry(path: "objects/" + other, size: 10, digest: other))
         try assertRefused(f, try hostile(f, "missing", manifest: two, [RawEntry(name: "objects/" + log, data: bytes)])) {
             if case .missing(_, ["objects/" + other]) = $0 { return true }; return false
         }
         // Unknown format version.
-        let v2 = String(decoding: m.json, as: UTF8.self).replacingOccurrences(of: "\"formatVersion\": 1", with: "\"formatVersion\": 2")
-        let p = f.dir + "/v2.tar.zst"
-        try RawTar.write([RawEntry(name: "MANIFEST.json", data: Array(v2.utf8)), RawEntry(name: "objects/" + log, data: bytes)], to: p)
-        try assertRefused(f, p) { if case .unknownFormatVersion(_, 2, 1) = $0 { return true }; return false }
+        let current = BundleManifest.formatVersion, next = current + 1
+        let later = String(decoding: m.json, as: UTF8.self).replacingOccurrences(of: "\"formatVersion\": \(current)", with: "\"formatVersion\": \(next)")
+        XCTAssertNotEqual(later, String(decoding: m.json, as: UTF8.self))
+        let p = f.dir + "/later.tar.zst"
+        try RawTar.write([RawEntry(name: "MANIFEST.json", data: Array(later.utf8)), RawEntry(name: "objects/" + log, data: bytes)], to: p)
+        try assertRefused(f, p) { if case .unknownFormatVersion(_, next, current) = $0 { return true }; return false }
         // MANIFEST.json not first.
         let q = f.dir + "/late.tar.zst"
         try RawTar.write([RawEntry(name: "objects/" + log, data: bytes), RawEntry(name: "MANIFEST.json", data: m.json)], to: q)
@@ -198,9 +200,9 @@ final class BundleTests: XCTestCase {
     func testDecompressionBombsAreRefused() throws {
         let f = try BundleFixture("bomb")
         let zeros = [UInt8](repeating: 0, count: 3 << 20)
-        let d = sha256Hex(Data(zeros))
+        let d = contentDigest(Data(zeros))
         var (m, _, _) = try oneObject(f)
-        m.entries = [BundleEntry(path: "objects/" + d, size: zeros.count, sha256: d)]
+        m.entries = [BundleEntry(path: "objects/" + d, size: zeros.count, digest: d)]
         let p = try hostile(f, "zeros", manifest: m, [RawEntry(name: "objects/" + d, data: zeros)])
         var limits = BundleLimits()
         limits.ratioFloor = 1 << 20
