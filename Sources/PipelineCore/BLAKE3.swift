@@ -3,7 +3,8 @@
 // BLAKE3's tree lets whole chunks be compressed side by side, so one core reaches several times
 // that and large inputs also spread over threads.
 //
-// Layout: `compress` is the naive scalar reference of the compression function; `chunks8` and
+// Layout: `referenceCompress` is the naive scalar reference of the compression function,
+// `compress` the scalar one in use; `chunks8` and
 // `parents8` are portable fast kernels (8 chunks or 8 parent nodes at once, one SIMD lane each),
 // and CBLAKE3Kernels holds the AVX2 / AVX-512F versions of the same, used where the CPU has them;
 // `BLAKE3Hasher` streams input, hashing runs of complete chunks as whole subtrees.
@@ -36,10 +37,11 @@ public enum BLAKE3 {
 
     @inline(__always) static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &>> n) | (x &<< (32 - n)) }
 
-    /// The compression function: chaining value `cv` (8 words), one 64-byte `block` (16
-    /// little-endian words), the chunk `counter`, the number of `length` bytes used, `flags`.
-    /// Returns the 16-word state; its first 8 words are the next chaining value.
-    static func compress(cv: CV, block: SIMD16<UInt32>, counter: UInt64, length: UInt32, flags: UInt32) -> SIMD16<UInt32> {
+    /// The compression function as the specification writes it (the naive reference): chaining
+    /// value `cv` (8 words), one 64-byte `block` (16 little-endian words), the chunk `counter`,
+    /// the number of `length` bytes used, `flags`. Returns the 16-word state; its first 8 words
+    /// are the next chaining value.
+    static func referenceCompress(cv: CV, block: SIMD16<UInt32>, counter: UInt64, length: UInt32, flags: UInt32) -> SIMD16<UInt32> {
         var v = SIMD16<UInt32>(lowHalf: cv, highHalf: SIMD8(iv[0], iv[1], iv[2], iv[3],
                                                               UInt32(truncatingIfNeeded: counter), UInt32(truncatingIfNeeded: counter >> 32), length, flags))
         func g(_ a: Int, _ b: Int, _ c: Int, _ d: Int, _ x: UInt32, _ y: UInt32) {
@@ -57,11 +59,34 @@ public enum BLAKE3 {
         return SIMD16(lowHalf: v.lowHalf ^ v.highHalf, highHalf: v.highHalf ^ cv)
     }
 
-    /// A block of up to 64 bytes, zero-padded, as 16 little-endian words.
+    /// The compression function, same contract as `referenceCompress`, with the state in 16
+    /// scalars and the schedule unrolled (used for single blocks: the end of an input, small
+    /// inputs, parents above the kernels' subtrees).
+    static func compress(cv: CV, block m: SIMD16<UInt32>, counter: UInt64, length: UInt32, flags: UInt32) -> SIMD16<UInt32> {
+        var v = (cv[0], cv[1], cv[2], cv[3], cv[4], cv[5], cv[6], cv[7], iv[0], iv[1], iv[2], iv[3],
+                 UInt32(truncatingIfNeeded: counter), UInt32(truncatingIfNeeded: counter >> 32), length, flags)
+        @inline(__always) func g(_ a: inout UInt32, _ b: inout UInt32, _ c: inout UInt32, _ d: inout UInt32, _ x: UInt32, _ y: UInt32) {
+            a = a &+ b &+ x; d = rotr(d ^ a, 16); c = c &+ d; b = rotr(b ^ c, 12)
+            a = a &+ b &+ y; d = rotr(d ^ a, 8); c = c &+ d; b = rotr(b ^ c, 7)
+        }
+        var w = (m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], m[9], m[10], m[11], m[12], m[13], m[14], m[15])
+        for r in 0..<7 {
+            g(&v.0, &v.4, &v.8, &v.12, w.0, w.1); g(&v.1, &v.5, &v.9, &v.13, w.2, w.3)
+            g(&v.2, &v.6, &v.10, &v.14, w.4, w.5); g(&v.3, &v.7, &v.11, &v.15, w.6, w.7)
+            g(&v.0, &v.5, &v.10, &v.15, w.8, w.9); g(&v.1, &v.6, &v.11, &v.12, w.10, w.11)
+            g(&v.2, &v.7, &v.8, &v.13, w.12, w.13); g(&v.3, &v.4, &v.9, &v.14, w.14, w.15)
+            if r < 6 { w = (w.2, w.6, w.3, w.10, w.7, w.0, w.4, w.13, w.1, w.11, w.12, w.5, w.9, w.14, w.15, w.8) }
+        }
+        return SIMD16(v.0 ^ v.8, v.1 ^ v.9, v.2 ^ v.10, v.3 ^ v.11, v.4 ^ v.12, v.5 ^ v.13, v.6 ^ v.14, v.7 ^ v.15,
+                      v.8 ^ cv[0], v.9 ^ cv[1], v.10 ^ cv[2], v.11 ^ cv[3], v.12 ^ cv[4], v.13 ^ cv[5], v.14 ^ cv[6], v.15 ^ cv[7])
+    }
+
+    /// A block of up to 64 bytes, zero-padded, as 16 little-endian words (a little-endian host).
     static func block(_ bytes: UnsafeRawBufferPointer) -> SIMD16<UInt32> {
-        var words = SIMD16<UInt32>()
-        for (i, byte) in bytes.enumerated() { words[i / 4] |= UInt32(byte) << (8 * UInt32(i % 4)) }
-        return words
+        if bytes.count == blockLength { return bytes.loadUnaligned(as: SIMD16<UInt32>.self) }
+        var padded = SIMD16<UInt32>()
+        withUnsafeMutableBytes(of: &padded) { $0.copyMemory(from: bytes) }
+        return padded
     }
 
     /// The chaining value of one complete, non-root chunk (scalar).
@@ -210,7 +235,11 @@ public enum BLAKE3 {
             return parentCV(subtreeCV(input, count: half, counter: counter, threads: 1, kernel: kernel),
                             subtreeCV(input + half * chunkLength, count: half, counter: counter + UInt64(half), threads: 1, kernel: kernel))
         }
-        let cvs = UnsafeMutablePointer<UInt32>.allocate(capacity: count * 8)
+        // Room for 2 x lanes chaining values, so the top levels (fewer pairs than lanes) also go
+        // through the kernel; the unused lanes compute garbage that is never read.
+        let capacity = max(count, 2 * lanes) * 8
+        let cvs = UnsafeMutablePointer<UInt32>.allocate(capacity: capacity)
+        cvs.initialize(repeating: 0, count: capacity)
         defer { cvs.deallocate() }
         let groups = count / lanes
         let parts = max(1, min(threads, count / 256))    // at least 256 KiB per thread
@@ -226,15 +255,7 @@ public enum BLAKE3 {
         var n = count
         while n > 1 {
             let pairs = n / 2
-            if pairs >= lanes {
-                kernel.parents(cvs, count: pairs, out: cvs)
-            } else {
-                for i in 0..<pairs {
-                    let left = CV((0..<8).map { cvs[i * 16 + $0] }), right = CV((0..<8).map { cvs[i * 16 + 8 + $0] })
-                    let p = parentCV(left, right)
-                    for k in 0..<8 { cvs[i * 8 + k] = p[k] }
-                }
-            }
+            kernel.parents(cvs, count: max(pairs, lanes), out: cvs)
             n = pairs
         }
         return CV((0..<8).map { cvs[$0] })
@@ -257,22 +278,27 @@ public enum BLAKE3 {
 public struct BLAKE3Hasher {
     /// Chaining values of complete subtrees, largest first (one per set bit of `chunks`).
     var stack: [BLAKE3.CV] = []
-    /// Chunks folded into `stack`.
+    /// Chunks folded into `stack`; always a multiple of `batch`, so every subtree is aligned.
     var chunks: UInt64 = 0
-    /// The current chunk (up to 1024 bytes); held back until more input shows it is not the last.
-    var pending: [UInt8] = []
+    /// Bytes of the chunks from `chunks` on (at most `batch` chunks): small updates collect here,
+    /// and the last chunk waits here until more input shows it is not the root.
+    var buffer: [UInt8] = []
     /// Threads for large updates.
     public var threads: Int
     /// The many-lane kernels.
     public var kernel: BLAKE3.Kernel
 
+    /// Chunks hashed together at least (a power of two, a multiple of every kernel's lanes).
+    static let batch = 16
+
     /// A hasher; `threads` (default: the active processor count) hash large updates in parallel.
     public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, kernel: BLAKE3.Kernel = .best) {
         self.threads = max(1, threads)
         self.kernel = kernel
-        pending.reserveCapacity(BLAKE3.chunkLength)
+        buffer.reserveCapacity(Self.batch * BLAKE3.chunkLength)
     }
 
+    /// Folds in the chaining value of the next 2^k chunks.
     mutating func push(_ cv: BLAKE3.CV, log2Count k: Int) {
         var cv = cv
         var total = (chunks + (1 << UInt64(k))) >> UInt64(k)
@@ -288,25 +314,28 @@ public struct BLAKE3Hasher {
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         guard var p = bytes.baseAddress, !bytes.isEmpty else { return }
         var left = bytes.count
-        let L = BLAKE3.chunkLength
-        if !pending.isEmpty {
-            let take = min(L - pending.count, left)
-            pending.append(contentsOf: UnsafeRawBufferPointer(start: p, count: take))
+        let L = BLAKE3.chunkLength, full = Self.batch * L
+        if !buffer.isEmpty {
+            let take = min(full - buffer.count, left)
+            buffer.append(contentsOf: UnsafeRawBufferPointer(start: p, count: take))
             p += take; left -= take
             if left == 0 { return }
-            pending.withUnsafeBytes { push(BLAKE3.chunkCV($0.baseAddress!, counter: chunks), log2Count: 0) }
-            pending.removeAll(keepingCapacity: true)
+            // A full batch with input after it.
+            let cv = buffer.withUnsafeBytes { BLAKE3.subtreeCV($0.baseAddress!, count: Self.batch, counter: chunks, threads: 1, kernel: kernel) }
+            push(cv, log2Count: Self.batch.trailingZeroBitCount)
+            buffer.removeAll(keepingCapacity: true)
         }
-        // Every complete chunk with input after it, as the largest aligned subtrees that fit.
+        // Whole batches of complete chunks with input after them, straight from the caller's
+        // memory, as the largest aligned subtrees that fit.
         var ready = (left - 1) / L
+        ready -= ready % Self.batch
         while ready > 0 {
-            var k = min(UInt64(ready).bitWidth - 1 - UInt64(ready).leadingZeroBitCount, chunks == 0 ? 63 : chunks.trailingZeroBitCount)
-            k = min(k, 16)    // 64 MiB subtrees at most
+            let k = min(Int.bitWidth - 1 - ready.leadingZeroBitCount, chunks == 0 ? 16 : chunks.trailingZeroBitCount, 16)
             let count = 1 << k
             push(BLAKE3.subtreeCV(p, count: count, counter: chunks, threads: threads, kernel: kernel), log2Count: k)
             p += count * L; left -= count * L; ready -= count
         }
-        pending.append(contentsOf: UnsafeRawBufferPointer(start: p, count: left))
+        buffer.append(contentsOf: UnsafeRawBufferPointer(start: p, count: left))
     }
 
     /// Adds the bytes of a collection.
@@ -316,10 +345,20 @@ public struct BLAKE3Hasher {
 
     /// The 32-byte digest of everything added.
     public func finalize() -> [UInt8] {
+        var h = self
+        let L = BLAKE3.chunkLength
+        let lastStart = buffer.isEmpty ? 0 : (buffer.count - 1) / L * L
+        // The buffered complete chunks before the last one.
+        buffer.withUnsafeBytes { raw in
+            for start in stride(from: 0, to: lastStart, by: L) {
+                h.push(BLAKE3.chunkCV(raw.baseAddress! + start, counter: h.chunks), log2Count: 0)
+            }
+        }
         // The last chunk's output node: every block but the last chains, the last is kept.
         var cv = BLAKE3.iv
         var blockWords = SIMD16<UInt32>(), length: UInt32 = 0, flags: UInt32 = 0
-        pending.withUnsafeBytes { chunk in
+        buffer.withUnsafeBytes { raw in
+            let chunk = UnsafeRawBufferPointer(rebasing: raw[lastStart...])
             let blocks = max(1, (chunk.count + 63) / 64)
             for b in 0..<blocks {
                 let slice = UnsafeRawBufferPointer(rebasing: chunk[(b * 64)..<min(chunk.count, b * 64 + 64)])
@@ -327,12 +366,12 @@ public struct BLAKE3Hasher {
                 if b == blocks - 1 {
                     blockWords = BLAKE3.block(slice); length = UInt32(slice.count); flags = f | BLAKE3.chunkEnd
                 } else {
-                    cv = BLAKE3.compress(cv: cv, block: BLAKE3.block(slice), counter: chunks, length: 64, flags: f).lowHalf
+                    cv = BLAKE3.compress(cv: cv, block: BLAKE3.block(slice), counter: h.chunks, length: 64, flags: f).lowHalf
                 }
             }
         }
-        var counter = chunks
-        for left in stack.reversed() {
+        var counter = h.chunks
+        for left in h.stack.reversed() {
             let right = BLAKE3.compress(cv: cv, block: blockWords, counter: counter, length: length, flags: flags).lowHalf
             cv = BLAKE3.iv; blockWords = SIMD16(lowHalf: left, highHalf: right)
             counter = 0; length = 64; flags = BLAKE3.parent

@@ -32,6 +32,17 @@ final class BLAKE3Tests: XCTestCase {
         }
     }
 
+    func testScalarCompressionMatchesTheSpecificationsForm() {
+        var x: UInt32 = 0x1234_5678
+        func next() -> UInt32 { x ^= x << 13; x ^= x >> 17; x ^= x << 5; return x }
+        for trial in 0..<200 {
+            let cv = BLAKE3.CV((0..<8).map { _ in next() }), block = SIMD16<UInt32>((0..<16).map { _ in next() })
+            let counter = UInt64(next()) << 32 | UInt64(next()), length = next() % 65, flags = next() % 16
+            XCTAssertEqual(BLAKE3.compress(cv: cv, block: block, counter: counter, length: length, flags: flags),
+                           BLAKE3.referenceCompress(cv: cv, block: block, counter: counter, length: length, flags: flags), "trial \(trial)")
+        }
+    }
+
     func testNativeKernelsArePickedWhereTheCPUHasThem() throws {
         let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         guard flags.contains(" avx2") else { throw XCTSkip("no AVX2 on this CPU") }
