@@ -80,6 +80,30 @@ public final class PipelineRun {
     }
 
     /// Runs `selected` instances (all when nil) and what they depend on.
+    /// For each stage of `ready`: its key parts and, when the store holds the stage complete, its
+    /// record (noting it as the stage's latest key). Batches of 256 or more are checked on all
+    /// cores: a sweep's no-op re-run is thousands of independent record reads.
+    func checkCache(_ ready: [Int], records: [Int: StageRecord]) -> [Result<(KeyParts, StageRecord?), Error>] {
+        func check(_ i: Int) -> Result<(KeyParts, StageRecord?), Error> {
+            Result {
+                let parts = try KeyBuilder.parts(for: plan.instances[i], plan: plan, records: records, store: store)
+                let record = store.completeRecord(parts.key)
+                if record != nil { try? store.noteLatestIfNeeded(pipeline: plan.spec.name, stage: plan.instances[i].id, key: parts.key) }
+                return (parts, record)
+            }
+        }
+        let threads = ProcessInfo.processInfo.activeProcessorCount
+        guard ready.count >= 256, threads > 1 else { return ready.map(check) }
+        var results = [Result<(KeyParts, StageRecord?), Error>?](repeating: nil, count: ready.count)
+        results.withUnsafeMutableBufferPointer { out in
+            let slots = UnsafeSlots(base: out.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: threads) { part in
+                for k in (ready.count * part / threads)..<(ready.count * (part + 1) / threads) { slots.base[k] = check(ready[k]) }
+            }
+        }
+        return results.map { $0! }
+    }
+
     public func run(selected: [Int]? = nil) -> RunSummary {
         let t0 = DispatchTime.now()
         let targets = plan.closure(of: selected ?? Array(plan.instances.indices))
@@ -105,26 +129,27 @@ public final class PipelineRun {
                 summary.interrupted = true
                 launcher.cancelAll()
             }
-            // Check newly ready stages against the cache, on this thread.
+            // Check newly ready stages against the cache (in parallel for large batches: the
+            // checks only read the store), then update the scheduler on this thread.
             var progressed = true
             while progressed {
                 progressed = false
-                for i in core.takeNewlyReady() {
-                    progressed = true
-                    if core.stopped { continue }
-                    do {
-                        let parts = try KeyBuilder.parts(for: plan.instances[i], plan: plan, records: records, store: store)
+                let ready = core.takeNewlyReady()
+                if ready.isEmpty || core.stopped { progressed = !ready.isEmpty; continue }
+                progressed = true
+                for (i, check) in zip(ready, checkCache(ready, records: records)) {
+                    switch check {
+                    case let .success((parts, record)):
                         keys[i] = parts.key
                         partsFor[i] = parts
-                        if let r = store.completeRecord(parts.key) {
+                        if let r = record {
                             records[i] = r
-                            try? store.noteLatestIfNeeded(pipeline: plan.spec.name, stage: plan.instances[i].id, key: parts.key)
                             core.finished(i, success: true, wasRunning: false)
                             end(i, .cached, 0, nil)
                         } else {
                             core.enqueue(i)
                         }
-                    } catch {
+                    case let .failure(error):
                         summary.errors.append(error)
                         for s in core.finished(i, success: false, wasRunning: false) { end(s, .skipped, 0, nil) }
                         end(i, .failed, 0, error)
@@ -206,4 +231,9 @@ extension Store {
             try noteLatest(pipeline: pipeline, stage: stage, key: key)
         }
     }
+}
+
+/// Disjoint slots of a result buffer, written by the threads of one `concurrentPerform`.
+struct UnsafeSlots<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>
 }

@@ -1,5 +1,7 @@
-// FileHasher: streaming BLAKE3 of files (the store's content digest), large sequential reads.
+// FileHasher: streaming BLAKE3 of files (the store's content digest), large sequential reads;
+// SHA-256 only to recognise objects of store format 1.
 
+import Crypto
 import Foundation
 import PipelineCore
 #if canImport(Glibc)
@@ -11,11 +13,24 @@ public enum FileHasher {
 
     /// Hex BLAKE3 and size of a file's contents.
     public static func hash(path: String) throws -> (digest: String, size: Int) {
+        var hasher = BLAKE3Hasher()
+        let total = try stream(path) { hasher.update($0) }
+        return (hasher.finalizeHex(), total)
+    }
+
+    /// Hex SHA-256 of a file's contents (the content digest of store format 1).
+    public static func sha256(path: String) throws -> String {
+        var hasher = SHA256()
+        _ = try stream(path) { hasher.update(bufferPointer: $0) }
+        return hex(hasher.finalize())
+    }
+
+    /// Feeds a file's bytes to `consume` in large pieces; returns the byte count.
+    static func stream(_ path: String, _ consume: (UnsafeRawBufferPointer) -> Void) throws -> Int {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw PosixError(path: path, operation: "open") }
         defer { close(fd) }
         posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
-        var hasher = BLAKE3Hasher()
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
         defer { buf.deallocate() }
         var total = 0
@@ -26,9 +41,9 @@ public enum FileHasher {
                 throw PosixError(path: path, operation: "read")
             }
             if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
+            consume(UnsafeRawBufferPointer(rebasing: buf[0..<n]))
             total += n
         }
-        return (hasher.finalizeHex(), total)
+        return total
     }
 }

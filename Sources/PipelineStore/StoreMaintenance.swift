@@ -43,7 +43,12 @@ extension Store {
             let p = objectPath(o)
             do {
                 let (d, _) = try FileHasher.hash(path: p)
-                if d != o { problems.append(StoreProblem(path: p, problem: "object \(o) is corrupt: its content hashes to \(d)")) }
+                if d == o { continue }
+                if (try? FileHasher.sha256(path: p)) == o {
+                    problems.append(StoreProblem(path: p, problem: "object from store format 1 (named by SHA-256; format \(storeFormatVersion) uses BLAKE3): not corrupt, but no current stage can use it; `madpipe cache gc` removes it"))
+                } else {
+                    problems.append(StoreProblem(path: p, problem: "object \(o) is corrupt: its content hashes to \(d)"))
+                }
             } catch {
                 problems.append(StoreProblem(path: p, problem: "unreadable: \(error)"))
             }

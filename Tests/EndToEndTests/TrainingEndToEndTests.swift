@@ -246,5 +246,39 @@ final class TrainingQualityBenchmark: XCTestCase {
         }
     }
 
+    /// Extraction throughput: `ActivationExtractor` over 2,048 standardized quirky prompts
+    /// (addition, METHOD.md sizes) with a d_model 256, 4-layer, context 256 model of each family,
+    /// batch 32: examples/s, prompt tokens/s (real tokens, not padding), forward GFLOP/s
+    /// (2 x parameters + 4 x layers x T x C per padded token) and the process's peak resident
+    /// set (getrusage; run this test alone to read it as the extraction's peak).
+    func testExtractionThroughput() throws {
+        guard ProcessInfo.processInfo.environment["MADPIPE_QUALITY"] != nil else { throw XCTSkip("set MADPIPE_QUALITY=1 to run") }
+        let clock = ContinuousClock()
+        let records = try QuirkyArithmeticGenerator(task: .addition, examples: 1024, seed: 3).generate()
+        let prompts = records.prefix(2048).map { TrainingData.promptTokens(QuirkyPromptFormatter().prompt(for: $0)) }
+        let tokens = prompts.reduce(0) { $0 + $1.count }
+        for family in ModelFamily.allCases {
+            let cfg = ModelConfig(family: family, maxSeq: 256, dModel: 256, nLayers: 4, nHeads: 4, dFF: 1024)
+            let model = try Transformer(config: cfg, seed: 1)
+            let extractor = try ActivationExtractor(model: model, batchSize: 32)
+            _ = try extractor.extract(Array(prompts.prefix(32)))
+            let t0 = clock.now
+            let out = try extractor.extract(prompts)
+            let secs = seconds(t0.duration(to: clock.now))
+            XCTAssertEqual(out.count, cfg.nLayers + 1)
+            var padded = 0
+            for range in PaddedBatch.chunks(count: prompts.count, batch: 32) {
+                padded += range.count * (range.map { prompts[$0].count }.max() ?? 0)
+            }
+            let T = Double(padded) / Double(prompts.count)
+            let flops = Double(padded) * (2 * Double(model.layout.count) + 4 * Double(cfg.nLayers) * T * Double(cfg.dModel))
+            var usage = rusage()
+            getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+            print(String(format: "EXTRACTION family=%@ params=%d examples=%d prompt tokens=%d (mean %.0f, padded %.0f): %.2f s, %.0f examples/s, %.0f tokens/s, %.1f GFLOP/s forward; peak RSS %.0f MiB",
+                         family.rawValue, model.layout.count, prompts.count, tokens, Double(tokens) / Double(prompts.count), T, secs,
+                         Double(prompts.count) / secs, Double(tokens) / secs, flops / secs / 1e9, Double(usage.ru_maxrss) / 1024))
+        }
+    }
+
     func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 }

@@ -9,18 +9,7 @@ import PipelineStore
 import XCTest
 
 final class BundleTests: XCTestCase {
-    func sh(_ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try p.run()
-        let d = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: d, as: UTF8.self))
-    }
+    func sh(_ args: [String]) throws -> (Int32, String) { try runProcess("/usr/bin/env", args) }
 
     func testRoundTripPublishesRecordsObjectsAndPipelineFiles() throws {
         let f = try BundleFixture("roundtrip")

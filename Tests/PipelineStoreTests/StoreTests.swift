@@ -114,6 +114,23 @@ final class StoreTests: XCTestCase {
         XCTAssertTrue(store.verify().isEmpty)
     }
 
+    func testVerifyTellsOldFormatObjectsFromCorruptOnes() throws {
+        XCTAssertTrue(store.verify().isEmpty)
+        // An object as store format 1 named it: by the SHA-256 (sha256sum) of its content.
+        let content = "written by an older madpipe\n"
+        let file = dir + "/old.txt"
+        try content.write(toFile: file, atomically: true, encoding: .utf8)
+        let (_, sum) = try runProcess("/usr/bin/sha256sum", [file])
+        let old = String(sum.prefix(64))
+        XCTAssertNotEqual(old, try FileHasher.hash(path: file).digest)
+        try FileSystem.makeDirectory((store.objectPath(old) as NSString).deletingLastPathComponent)
+        try content.write(toFile: store.objectPath(old), atomically: true, encoding: .utf8)
+        let problems = store.verify()
+        XCTAssertEqual(problems.count, 1)
+        XCTAssertTrue(problems[0].problem.contains("store format 1"), problems[0].problem)
+        XCTAssertFalse(problems[0].problem.contains("corrupt:"), problems[0].problem)
+    }
+
     func testLocksExcludeEachOther() throws {
         let a = FileLock(path: dir + "/l.lock"), b = FileLock(path: dir + "/l.lock")
         XCTAssertTrue(try a.tryLock())
