@@ -34,6 +34,10 @@ CHAINS=${BENCH_CHAINS:-20}
 LENGTH=${BENCH_LENGTH:-10}
 
 say() { printf '\n== %s\n' "$*" >&2; }
+# settle: first runs leave hundreds of MB of dirty pages (thousands of small files); flush them so
+# their write-back does not land inside the fast timings that follow (it doubled the 10,000-stage
+# no-op re-run in one recorded run).
+settle() { sync; sleep 2; }
 die() { printf 'bench/run.sh: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- tools
@@ -110,6 +114,7 @@ hf chains_first_dvc --runs "$DVC_FIRST_RUNS" --prepare "bash $HERE/dvc_fresh.sh 
 say "chains: checking every output file of the three tools"
 python3 "$HERE/check_chains.py" "$W" "$MADPIPE" --chains "$CHAINS" --length "$LENGTH" | tee "$OUT/chains_check.txt" >&2
 
+settle
 say "chains: no-op re-run, $FAST_RUNS runs each"
 hf chains_noop --warmup 1 --runs "$FAST_RUNS" \
     -n madpipe "$M run chains.yaml --jobs $JOBS --quiet --cache cache" \
@@ -139,6 +144,7 @@ rm -rf "$W"
 python3 "$HERE/sweep.py" gen "$W" "$SWEEP"
 python3 "$HERE/sweep.py" first "$W" "$MADPIPE" "$JOBS" "$SWEEP_RUNS" "$OUT/sweep_first.json" >&2
 cd "$W"
+settle
 say "sweep: no-op re-run and status, $FAST_RUNS runs each"
 hf sweep_noop --warmup 1 --runs "$FAST_RUNS" \
     -n "madpipe run (no-op)" "$MADPIPE run sweep.yaml --jobs $JOBS --quiet --cache cache" \
@@ -159,6 +165,7 @@ rm -rf "$W"
 python3 "$HERE/sweep.py" gen "$W" "$SWEEP" 2
 python3 "$HERE/sweep.py" first "$W" "$MADPIPE" "$JOBS" 1 "$OUT/sweep2d_first.json" >&2
 cd "$W"
+settle
 hf sweep2d_noop --warmup 1 --runs "$FAST_RUNS" \
     -n "madpipe run (no-op)" "$MADPIPE run sweep.yaml --jobs $JOBS --quiet --cache cache" \
     -n "madpipe status" "$MADPIPE status sweep.yaml --cache cache" \
