@@ -165,7 +165,7 @@ final class TrainingQualityBenchmark: XCTestCase {
             let baseParams = base.parameters.array
             for task in tasks {
                 let t1 = clock.now
-                let records = try QuirkyArithmeticGenerator(task: task, examples: env("MADPIPE_QUALITY_ROWS", 20000), seed: 2, maxDigits: digits).generate()
+                let records = try QuirkyArithmeticGenerator(task: task, examples: env("MADPIPE_QUALITY_ROWS", digits == nil ? 20000 : 8000), seed: 2, maxDigits: digits).generate()
                 let names = QuirkyNames.standard
                 let trainRows = records.filter { $0.split == "train" && names.trainingNames(for: $0.character).contains($0.name) }
                 let splits = QuirkySplits(records: records)
