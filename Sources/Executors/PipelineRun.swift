@@ -79,7 +79,6 @@ public final class PipelineRun {
         cond.unlock()
     }
 
-    /// Runs `selected` instances (all when nil) and what they depend on.
     /// For each stage of `ready`: its key parts and, when the store holds the stage complete, its
     /// record (noting it as the stage's latest key). Batches of 256 or more are checked on all
     /// cores: a sweep's no-op re-run is thousands of independent record reads.
@@ -96,14 +95,15 @@ public final class PipelineRun {
         guard ready.count >= 256, threads > 1 else { return ready.map(check) }
         var results = [Result<(KeyParts, StageRecord?), Error>?](repeating: nil, count: ready.count)
         results.withUnsafeMutableBufferPointer { out in
-            let slots = UnsafeSlots(base: out.baseAddress!)
+            let slots = out.baseAddress!    // each thread writes its own range
             DispatchQueue.concurrentPerform(iterations: threads) { part in
-                for k in (ready.count * part / threads)..<(ready.count * (part + 1) / threads) { slots.base[k] = check(ready[k]) }
+                for k in (ready.count * part / threads)..<(ready.count * (part + 1) / threads) { slots[k] = check(ready[k]) }
             }
         }
         return results.map { $0! }
     }
 
+    /// Runs `selected` instances (all when nil) and what they depend on.
     public func run(selected: [Int]? = nil) -> RunSummary {
         let t0 = DispatchTime.now()
         let targets = plan.closure(of: selected ?? Array(plan.instances.indices))
@@ -135,8 +135,8 @@ public final class PipelineRun {
             while progressed {
                 progressed = false
                 let ready = core.takeNewlyReady()
-                if ready.isEmpty || core.stopped { progressed = !ready.isEmpty; continue }
-                progressed = true
+                progressed = !ready.isEmpty
+                if ready.isEmpty || core.stopped { continue }
                 for (i, check) in zip(ready, checkCache(ready, records: records)) {
                     switch check {
                     case let .success((parts, record)):
@@ -231,9 +231,4 @@ extension Store {
             try noteLatest(pipeline: pipeline, stage: stage, key: key)
         }
     }
-}
-
-/// Disjoint slots of a result buffer, written by the threads of one `concurrentPerform`.
-struct UnsafeSlots<T>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<T>
 }

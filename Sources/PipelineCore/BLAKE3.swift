@@ -225,16 +225,12 @@ public enum BLAKE3 {
         }
     }
 
-    /// The chaining value of the complete subtree of `count` chunks (a power of two) at `input`,
-    /// whose first chunk has counter `counter`; never a root. Large subtrees use `threads`.
-    static func subtreeCV(_ input: UnsafeRawPointer, count: Int, counter: UInt64, threads: Int, kernel: Kernel = .best) -> CV {
+    /// The chaining value of the complete subtree of `count` chunks (a power of two, at least
+    /// the kernel's lanes) at `input`, whose first chunk has counter `counter`; never a root.
+    /// Large subtrees use `threads`.
+    static func subtreeCV(_ input: UnsafeRawPointer, count: Int, counter: UInt64, threads: Int, kernel: Kernel) -> CV {
         let lanes = kernel.lanes
-        if count < lanes {
-            if count == 1 { return chunkCV(input, counter: counter) }
-            let half = count / 2
-            return parentCV(subtreeCV(input, count: half, counter: counter, threads: 1, kernel: kernel),
-                            subtreeCV(input + half * chunkLength, count: half, counter: counter + UInt64(half), threads: 1, kernel: kernel))
-        }
+        precondition(count >= lanes && count & (count - 1) == 0, "subtree of \(count) chunks")
         // Room for 2 x lanes chaining values, so the top levels (fewer pairs than lanes) also go
         // through the kernel; the unused lanes compute garbage that is never read.
         let capacity = max(count, 2 * lanes) * 8
@@ -246,10 +242,9 @@ public enum BLAKE3 {
         if parts == 1 {
             kernel.chunks(input, count: count, counter: counter, out: cvs)
         } else {
-            let share = UnsafeSendable(input: input, cvs: cvs)
             DispatchQueue.concurrentPerform(iterations: parts) { part in
                 let first = groups * part / parts * lanes, end = groups * (part + 1) / parts * lanes
-                kernel.chunks(share.input + first * chunkLength, count: end - first, counter: counter + UInt64(first), out: share.cvs + first * 8)
+                kernel.chunks(input + first * chunkLength, count: end - first, counter: counter + UInt64(first), out: cvs + first * 8)
             }
         }
         var n = count
@@ -259,11 +254,6 @@ public enum BLAKE3 {
             n = pairs
         }
         return CV((0..<8).map { cvs[$0] })
-    }
-
-    struct UnsafeSendable: @unchecked Sendable {
-        let input: UnsafeRawPointer
-        let cvs: UnsafeMutablePointer<UInt32>
     }
 
     /// Hex BLAKE3 of bytes.
@@ -291,8 +281,11 @@ public struct BLAKE3Hasher {
     /// Chunks hashed together at least (a power of two, a multiple of every kernel's lanes).
     static let batch = 16
 
+    /// The processor count, read once: a hasher is made for every stored object.
+    public static let processors = ProcessInfo.processInfo.activeProcessorCount
+
     /// A hasher; `threads` (default: the active processor count) hash large updates in parallel.
-    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, kernel: BLAKE3.Kernel = .best) {
+    public init(threads: Int = BLAKE3Hasher.processors, kernel: BLAKE3.Kernel = .best) {
         self.threads = max(1, threads)
         self.kernel = kernel
         buffer.reserveCapacity(Self.batch * BLAKE3.chunkLength)
