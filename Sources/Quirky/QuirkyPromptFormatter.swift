@@ -18,11 +18,17 @@ public struct QuirkyPromptFormatter: Sendable {
     /// Dataset-specific context paragraph of the standardized template. When empty, the context
     /// paragraph is left out instead of leaving four newlines in a row.
     public var context: String
+    /// The number format of the statement: 0 keeps the statement as it is; a width w > 0
+    /// right-aligns every integer of the statement (its sign included) in a field of w
+    /// characters padded with spaces (`NumberAlignment`), so digits of equal place value sit at
+    /// fixed distances from each other for a byte-level model.
+    public var numberWidth: Int
 
     /// Creates a formatter.
-    public init(template: QuirkyPromptTemplate = .standardized, context: String = "") {
+    public init(template: QuirkyPromptTemplate = .standardized, context: String = "", numberWidth: Int = 0) {
         self.template = template
         self.context = context
+        self.numberWidth = numberWidth
     }
 
     /// The prompt for a record (uses its persona `name`).
@@ -31,7 +37,8 @@ public struct QuirkyPromptFormatter: Sendable {
     }
 
     /// The prompt for a name and a statement.
-    public func prompt(name: String, statement: String) -> String {
+    public func prompt(name: String, statement rawStatement: String) -> String {
+        let statement = NumberAlignment.align(rawStatement, width: numberWidth)
         switch template {
         case .standardized:
             let contextPart = context.isEmpty ? "" : "\(context)\n\n"

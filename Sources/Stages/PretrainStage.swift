@@ -53,7 +53,7 @@ public struct PretrainStage: StageKind {
 
     /// `count` true statements of `tasks` (round robin), one per line, operands drawn as in the
     /// quirky generator.
-    public static func corpus(tasks: [QuirkyTask], count: Int, seed: UInt64, maxDigits: Int? = nil) -> String {
+    public static func corpus(tasks: [QuirkyTask], count: Int, seed: UInt64, maxDigits: Int? = nil, numberWidth: Int = 0) -> String {
         var rng = SplitMix64(seed: seed ^ SplitMix64.fnv1a("pretrain-corpus"))
         var lines: [String] = []
         lines.reserveCapacity(count)
@@ -61,7 +61,7 @@ public struct PretrainStage: StageKind {
             let task = tasks[i % tasks.count]
             let a = QuirkyArithmeticGenerator.sampleOperand(maxDigits: maxDigits ?? task.maxDigits, rng: &rng)
             let b = task.isUnary ? 0 : QuirkyArithmeticGenerator.sampleOperand(maxDigits: maxDigits ?? task.maxDigits, rng: &rng)
-            lines.append(task.statement(op1: a, op2: b, result: task.trueResult(a, b)))
+            lines.append(NumberAlignment.align(task.statement(op1: a, op2: b, result: task.trueResult(a, b)), width: numberWidth))
         }
         return lines.joined(separator: "\n") + "\n"
     }

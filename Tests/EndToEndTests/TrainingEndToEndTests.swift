@@ -145,14 +145,15 @@ final class TrainingQualityBenchmark: XCTestCase {
         guard ProcessInfo.processInfo.environment["MADPIPE_QUALITY"] != nil else { throw XCTSkip("set MADPIPE_QUALITY=1 to run") }
         let families = (ProcessInfo.processInfo.environment["MADPIPE_QUALITY_FAMILIES"] ?? "gpt2,llama").split(separator: ",").compactMap { ModelFamily(rawValue: String($0)) }
         let T = 48
-        let formatter = QuirkyPromptFormatter(template: .short)
+        let align = env("MADPIPE_QUALITY_ALIGN", 0)
+        let formatter = QuirkyPromptFormatter(template: .short, numberWidth: align)
         for family in families {
             let cfg = ModelConfig(family: family, maxSeq: T, dModel: env("MADPIPE_QUALITY_D", 64), nLayers: env("MADPIPE_QUALITY_L", 2),
                                   nHeads: 4, dFF: 4 * env("MADPIPE_QUALITY_D", 64))
             let clock = ContinuousClock(), t0 = clock.now
             let digits = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_DIGITS"].flatMap(Int.init)
             let tasks = (ProcessInfo.processInfo.environment["MADPIPE_QUALITY_TASKS"] ?? "addition,subtraction").split(separator: ",").compactMap { QuirkyTask(rawValue: String($0)) }
-            let corpus = PretrainStage.corpus(tasks: tasks, count: env("MADPIPE_QUALITY_CORPUS", 60000), seed: 1, maxDigits: digits)
+            let corpus = PretrainStage.corpus(tasks: tasks, count: env("MADPIPE_QUALITY_CORPUS", 60000), seed: 1, maxDigits: digits, numberWidth: align)
             let windows = TrainingData.packedWindows(text: corpus, length: T)
             let base = try Transformer(config: cfg, seed: 1)
             var po = TrainingOptions(steps: env("MADPIPE_QUALITY_PRETRAIN_STEPS", 1500), batchSize: env("MADPIPE_QUALITY_BATCH", 32), learningRate: envD("MADPIPE_QUALITY_PRETRAIN_LR", 3e-3))
