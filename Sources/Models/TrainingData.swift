@@ -56,17 +56,36 @@ public enum TrainingData {
         return TrainingExample(tokens: tokens, targets: targets, mask: mask)
     }
 
+    /// Which bytes of a pre-training text carry loss.
+    public enum PretrainLoss: String, CaseIterable, Sendable {
+        /// Every byte (plain next-byte loss).
+        case all
+        /// Only what follows the last "=" of each line, up to and including its newline: the
+        /// results, the one part of an arithmetic statement that can be predicted; the random
+        /// operands carry no loss.
+        case results
+    }
+
     /// Pre-training examples: `text` as bytes, cut into consecutive windows of `length + 1` bytes
-    /// overlapping by one (tokens = window[0..<length], targets = window[1...]), every position
-    /// weighted. A tail shorter than a window is dropped.
-    public static func packedWindows(text: String, length: Int) -> [TrainingExample] {
+    /// overlapping by one (tokens = window[0..<length], targets = window[1...]), each target
+    /// weighted by `loss`. A tail shorter than a window is dropped.
+    public static func packedWindows(text: String, length: Int, loss: PretrainLoss = .all) -> [TrainingExample] {
         let bytes = Array(text.utf8).map(Int.init)
+        var weight = [Float](repeating: 1, count: bytes.count)
+        if loss == .results {
+            // Scan each line backwards: weight 1 from the newline back to the byte after the last "=".
+            var inResult = false
+            for i in bytes.indices.reversed() {
+                if bytes[i] == 10 { inResult = true } else if bytes[i] == 61 { inResult = false }
+                weight[i] = inResult && bytes[i] != 61 ? 1 : 0
+            }
+        }
         var out: [TrainingExample] = []
         var start = 0
         while start + length + 1 <= bytes.count {
             out.append(TrainingExample(tokens: Array(bytes[start..<(start + length)]),
                                        targets: Array(bytes[(start + 1)...(start + length)]),
-                                       mask: [Float](repeating: 1, count: length)))
+                                       mask: Array(weight[(start + 1)...(start + length)])))
             start += length
         }
         return out

@@ -62,6 +62,7 @@ public enum DatasetFiles {
             ("dataset", .string(dataset)),
             ("records", .int(records.count)),
             ("template", .string(formatter.template.rawValue)),
+            ("number_width", .int(formatter.numberWidth)),
             ("splits", .map(counts)),
         ])
         try FileSystem.writeAtomically(Data((summaryValue.prettyJSON() + "\n").utf8), to: path("summary.json"))

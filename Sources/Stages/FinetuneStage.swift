@@ -26,6 +26,8 @@ public struct FinetuneStage: StageKind {
             ParamSpec("lora_targets", .stringList, default: .list([]), "Projections to adapt (peft-style names or suffixes); empty = every attention and MLP projection."),
             ParamSpec("template", .choice(QuirkyPromptTemplate.allCases.map(\.rawValue)), default: .string("short"),
                       "Prompt layout used when a split row has no `prompt` field."),
+        ParamSpec("number_width", .int, default: .int(0),
+                  "Aligned number format for byte-level models: every integer of the statement right-aligned in a field of this many characters (0 = as written). Used when a split row has no `prompt` field."),
         ] + TrainingStageSupport.optimizerParams
     }
     public var inputs: [InputSpec]? {
@@ -75,7 +77,7 @@ public struct FinetuneStage: StageKind {
         let baseDir = try TrainingStageSupport.checkpointDirectory(in: try context.input("base").path)
         let model = try ModelCheckpoint.load(from: baseDir)
         let dataDir = try context.input("data").path
-        let formatter = QuirkyPromptFormatter(template: QuirkyPromptTemplate(rawValue: p.string("template")) ?? .short)
+        let formatter = QuirkyPromptFormatter(template: QuirkyPromptTemplate(rawValue: p.string("template")) ?? .short, numberWidth: p.int("number_width"))
         let trainRows = try Self.readSplit(dataDir + "/train.jsonl", formatter: formatter)
         let valRows = try Self.readSplit(dataDir + "/validation.jsonl", formatter: formatter)
         let balanced = TrainingData.balancedIndices(labels: trainRows.map(\.label), seed: seed).map { trainRows[$0] }

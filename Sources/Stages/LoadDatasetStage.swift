@@ -19,6 +19,8 @@ public struct LoadDatasetStage: StageKind {
         ParamSpec("template", .choice(QuirkyPromptTemplate.allCases.map(\.rawValue)), default: .string("standardized"),
                   "Prompt layout: standardized or short."),
         ParamSpec("context", .string, default: .string(""), "Context paragraph of the standardized template (dataset-specific; empty leaves it out)."),
+        ParamSpec("number_width", .int, default: .int(0),
+                  "Aligned number format for byte-level models: every integer of the statement right-aligned in a field of this many characters (0 = as written)."),
     ]
     public var inputs: [InputSpec]? { [] }
 
@@ -44,7 +46,7 @@ public struct LoadDatasetStage: StageKind {
         let template = QuirkyPromptTemplate(rawValue: p.string("template")) ?? .standardized
         let dataset = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         try DatasetFiles.write(records: records, dataset: dataset,
-                               formatter: QuirkyPromptFormatter(template: template, context: p.string("context")),
+                               formatter: QuirkyPromptFormatter(template: template, context: p.string("context"), numberWidth: p.int("number_width")),
                                splitConfig: QuirkySplitConfig(cap: p.int("test_cap"), seed: UInt64(p.int("seed"))),
                                to: context.outputDirectory)
         context.log("\(path): \(records.count) records")

@@ -27,6 +27,8 @@ public struct PretrainStage: StageKind {
                       "Tasks whose statements make up the corpus: " + QuirkyTask.allCases.map(\.rawValue).joined(separator: ", ") + "."),
             ParamSpec("max_digits", .int, default: .int(0),
                       "Operand size (as in quirky-dataset); 0 = METHOD.md's value for each task."),
+        ParamSpec("number_width", .int, default: .int(0),
+                  "Aligned number format for byte-level models: every integer of the statement right-aligned in a field of this many characters (0 = as written). Use the dataset's value."),
         ] + TrainingStageSupport.optimizerParams.map { spec in
             spec.name == "lr" ? ParamSpec("lr", .double, default: .double(3e-3), spec.doc) : spec
         }
@@ -40,6 +42,7 @@ public struct PretrainStage: StageKind {
         }
         if p.int("steps") <= 0 { throw PipelineError.invalidValue(location, field: "steps", problem: "must be positive") }
         if !(0...6).contains(p.int("max_digits")) { throw PipelineError.invalidValue(location, field: "max_digits", problem: "must lie in 0...6 (0 = each task's default)") }
+        if !(0...32).contains(p.int("number_width")) { throw PipelineError.invalidValue(location, field: "number_width", problem: "must lie in 0...32 (0 = numbers as written)") }
         if p.int("examples") <= 0 { throw PipelineError.invalidValue(location, field: "examples", problem: "must be positive") }
         do { try config(p).validate() } catch {
             throw PipelineError.invalidValue(location, field: "d_model", problem: "\(error)")
@@ -73,8 +76,8 @@ public struct PretrainStage: StageKind {
         let seed = UInt64(truncatingIfNeeded: p.int("seed"))
         let T = cfg.maxSeq
         let digits = p.int("max_digits") > 0 ? p.int("max_digits") : nil
-        let train = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: p.int("examples"), seed: seed, maxDigits: digits), length: T)
-        let val = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: max(p.int("examples") / 20, 64), seed: seed &+ 1, maxDigits: digits), length: T)
+        let train = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: p.int("examples"), seed: seed, maxDigits: digits, numberWidth: p.int("number_width")), length: T)
+        let val = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: max(p.int("examples") / 20, 64), seed: seed &+ 1, maxDigits: digits, numberWidth: p.int("number_width")), length: T)
         guard !train.isEmpty else { throw StageError("the corpus of \(p.int("examples")) statements is shorter than one window of \(T + 1) bytes; raise examples") }
         let model = try Transformer(config: cfg, seed: seed)
         let trainer = try Trainer(model: model, options: TrainingStageSupport.options(p, steps: p.int("steps")), train: train, validation: val)

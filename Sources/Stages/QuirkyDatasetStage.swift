@@ -23,6 +23,8 @@ public struct QuirkyDatasetStage: StageKind {
                   "Prompt layout: standardized (the detection experiments') or short (for byte-level tiny models)."),
         ParamSpec("max_digits", .int, default: .int(0),
                   "Operand size of an arithmetic task (operands int(10 ** (u * max_digits))); 0 = METHOD.md's value for the task (4 for addition)."),
+        ParamSpec("number_width", .int, default: .int(0),
+                  "Aligned number format for byte-level models: every integer of the statement right-aligned in a field of this many characters (0 = as written). Use the same value in pretrain."),
     ]
     public var inputs: [InputSpec]? { [] }
 
@@ -35,6 +37,9 @@ public struct QuirkyDatasetStage: StageKind {
         }
         if !(0...6).contains(params.int("max_digits")) {
             throw PipelineError.invalidValue(location, field: "max_digits", problem: "must lie in 0...6 (0 = the task's default)")
+        }
+        if !(0...32).contains(params.int("number_width")) {
+            throw PipelineError.invalidValue(location, field: "number_width", problem: "must lie in 0...32 (0 = numbers as written)")
         }
         if params.int("seed") < 0 {
             throw PipelineError.invalidValue(location, field: "seed", problem: "must not be negative")
@@ -63,7 +68,7 @@ public struct QuirkyDatasetStage: StageKind {
         }
         context.progress(0.5, "\(records.count) records")
         let template = QuirkyPromptTemplate(rawValue: p.string("template")) ?? .standardized
-        try DatasetFiles.write(records: records, dataset: dataset, formatter: QuirkyPromptFormatter(template: template),
+        try DatasetFiles.write(records: records, dataset: dataset, formatter: QuirkyPromptFormatter(template: template, numberWidth: p.int("number_width")),
                                splitConfig: QuirkySplitConfig(cap: p.int("test_cap"), seed: seed),
                                to: context.outputDirectory)
         context.log("\(dataset): \(records.count) records")

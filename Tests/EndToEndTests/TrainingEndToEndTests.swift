@@ -154,7 +154,8 @@ final class TrainingQualityBenchmark: XCTestCase {
             let digits = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_DIGITS"].flatMap(Int.init)
             let tasks = (ProcessInfo.processInfo.environment["MADPIPE_QUALITY_TASKS"] ?? "addition,subtraction").split(separator: ",").compactMap { QuirkyTask(rawValue: String($0)) }
             let corpus = PretrainStage.corpus(tasks: tasks, count: env("MADPIPE_QUALITY_CORPUS", 60000), seed: 1, maxDigits: digits, numberWidth: align)
-            let windows = TrainingData.packedWindows(text: corpus, length: T)
+            let loss = TrainingData.PretrainLoss(rawValue: ProcessInfo.processInfo.environment["MADPIPE_QUALITY_PRETRAIN_LOSS"] ?? "all") ?? .all
+            let windows = TrainingData.packedWindows(text: corpus, length: T, loss: loss)
             let base = try Transformer(config: cfg, seed: 1)
             var po = TrainingOptions(steps: env("MADPIPE_QUALITY_PRETRAIN_STEPS", 1500), batchSize: env("MADPIPE_QUALITY_BATCH", 32), learningRate: envD("MADPIPE_QUALITY_PRETRAIN_LR", 3e-3))
             po.seed = 1

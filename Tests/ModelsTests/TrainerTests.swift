@@ -25,6 +25,22 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(EvaluationSchedule.steps(totalSteps: 16, every: 6), [1, 2, 4, 6, 8, 12, 16])
     }
 
+    func testResultsOnlyPretrainLossWeightsWhatFollowsTheLastEquals() {
+        let text = "1 + 2 = 3\n10 - 2 = 8\n"
+        let w = TrainingData.packedWindows(text: text, length: text.utf8.count - 1, loss: .results)
+        XCTAssertEqual(w.count, 1)
+        // Targets are bytes 1...; weighted: " 3\n" of line one and " 8\n" of line two.
+        let bytes = Array(text.utf8)
+        let expected = bytes.indices.dropFirst().map { i -> Float in
+            let line = bytes[..<i].lastIndex(of: 10).map { $0 + 1 } ?? 0
+            let eq = bytes[line...].firstIndex(of: 61)!
+            return i > eq ? 1 : 0
+        }
+        XCTAssertEqual(w[0].mask, expected)
+        XCTAssertEqual(w[0].mask.reduce(0, +), 6)
+        XCTAssertEqual(TrainingData.packedWindows(text: text, length: 4).first?.mask, [1, 1, 1, 1])
+    }
+
     func testAnswerExampleAndBalancing() throws {
         let e = try XCTUnwrap(TrainingData.answerExample(prompt: "Bob: 1 + 1 = 2 Correct?", label: true, length: 30))
         let p = Array("Bob: 1 + 1 = 2 Correct? ".utf8).map(Int.init)
