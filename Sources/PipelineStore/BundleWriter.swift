@@ -32,12 +32,112 @@ public enum BundleWriter {
     /// zstd level: the zstd CLI's default.
     public static let compressionLevel = 3
 
-    final class Sink {
+    /// Where the compressed stream goes: libarchive's callback (on the compressing thread) copies
+    /// it into pooled 1 MiB buffers; one serial queue writes each full buffer to the file and
+    /// another hashes it, so the thread feeding zstd does neither and the kernel's copy into the
+    /// page cache (the largest cost of an export here) overlaps the hashing.
+    final class Sink: @unchecked Sendable {
+        static let bufferSize = 1 << 20
         let fd: Int32
+        /// Used only on `hashQueue` (read after `drain`).
         var hasher = BLAKE3Hasher(threads: 1)
         var bytes = 0
-        var failed: Int32 = 0
-        init(fd: Int32) { self.fd = fd }
+        private let writeQueue = DispatchQueue(label: "madpipe.bundle.write")
+        private let hashQueue = DispatchQueue(label: "madpipe.bundle.hash")
+        private let lock = NSLock()
+        private let available: DispatchSemaphore
+        private var pool: [Int]
+        private let buffers: [UnsafeMutableRawPointer]
+        /// Per buffer: how many of the two queues still use it.
+        private var users: [Int]
+        private var failedErrno: Int32 = 0
+        private var current: Int?
+        private var filled = 0
+
+        init(fd: Int32, buffers count: Int = 8) {
+            self.fd = fd
+            buffers = (0..<count).map { _ in UnsafeMutableRawPointer.allocate(byteCount: Sink.bufferSize, alignment: 64) }
+            pool = Array(0..<count)
+            users = [Int](repeating: 0, count: count)
+            available = DispatchSemaphore(value: count)
+        }
+
+        deinit {
+            for b in buffers { b.deallocate() }
+        }
+
+        /// errno of the first failed write, 0 if none (complete after `drain`).
+        var failed: Int32 {
+            lock.lock(); defer { lock.unlock() }
+            return failedErrno
+        }
+
+        /// Appends compressed bytes (compressing thread); false once a write has failed.
+        func append(_ source: UnsafeRawPointer, _ length: Int) -> Bool {
+            var off = 0
+            while off < length {
+                if current == nil {
+                    available.wait()
+                    lock.lock()
+                    current = pool.removeLast()
+                    lock.unlock()
+                    if failed != 0 { return false }
+                    filled = 0
+                }
+                let n = min(length - off, Sink.bufferSize - filled)
+                (buffers[current!] + filled).copyMemory(from: source + off, byteCount: n)
+                filled += n
+                off += n
+                if filled == Sink.bufferSize { flush() }
+            }
+            bytes += length
+            return true
+        }
+
+        /// Hands the filled buffer to both queues.
+        private func flush() {
+            guard let i = current else { return }
+            let count = filled
+            current = nil
+            lock.lock(); users[i] = 2; lock.unlock()
+            writeQueue.async { self.writeOut(i, count) }
+            hashQueue.async {
+                self.hasher.update(UnsafeRawBufferPointer(start: self.buffers[i], count: count))
+                self.release(i)
+            }
+        }
+
+        private func writeOut(_ i: Int, _ count: Int) {
+            var off = 0
+            while off < count, failed == 0 {
+                let n = Glibc.write(fd, buffers[i] + off, count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let e = errno
+                    lock.lock(); failedErrno = e; lock.unlock()
+                    break
+                }
+                off += n
+            }
+            release(i)
+        }
+
+        /// One queue is done with buffer i; the second one returns it to the pool.
+        private func release(_ i: Int) {
+            lock.lock()
+            users[i] -= 1
+            let free = users[i] == 0
+            if free { pool.append(i) }
+            lock.unlock()
+            if free { available.signal() }
+        }
+
+        /// Hands over what is buffered and waits for both queues.
+        func drain() {
+            flush()
+            writeQueue.sync {}
+            hashQueue.sync {}
+        }
     }
 
     /// Writes `entries` (MANIFEST.json first, then the rest as given) to `path` atomically.
@@ -52,6 +152,7 @@ public enum BundleWriter {
         let sink = Sink(fd: fd)
         var done = false
         defer {
+            sink.drain()
             close(fd)
             if !done { unlink(tmp) }
         }
@@ -112,28 +213,19 @@ public enum BundleWriter {
             try check(archive_write_finish_entry(a), name)
         }
         try check(archive_write_close(a), nil)
+        sink.drain()
+        if sink.failed != 0 { try check(Int32(ARCHIVE_FATAL), nil) }
         guard rename(tmp, path) == 0 else { throw BundleError.target(path: path, problem: "rename: \(String(cString: strerror(errno)))") }
         done = true
         return BundleWriteResult(digest: sink.hasher.finalizeHex(), bytes: sink.bytes)
     }
 }
 
-/// libarchive's write callback: appends the compressed bytes to the sink's file and hashes them.
+/// libarchive's write callback: passes the compressed bytes to the sink (which writes and hashes
+/// them on its own queue).
 private func bundleWriteCallback(_ archive: OpaquePointer?, _ client: UnsafeMutableRawPointer?, _ buffer: UnsafeRawPointer?,
                                  _ length: Int) -> la_ssize_t {
     let s = Unmanaged<BundleWriter.Sink>.fromOpaque(client!).takeUnretainedValue()
     guard let buffer else { return 0 }
-    var off = 0
-    while off < length {
-        let n = Glibc.write(s.fd, buffer + off, length - off)
-        if n < 0 {
-            if errno == EINTR { continue }
-            s.failed = errno
-            return -1
-        }
-        off += n
-    }
-    s.hasher.update(UnsafeRawBufferPointer(start: buffer, count: length))
-    s.bytes += length
-    return la_ssize_t(length)
+    return s.append(buffer, length) ? la_ssize_t(length) : -1
 }

@@ -1,6 +1,6 @@
 // PretrainStage: `kind: pretrain` trains a byte-level transformer from scratch on plain
 // arithmetic text (true statements like "123 + 45 = 168", one per line, no names), next-byte
-// loss everywhere. Output: `checkpoint/` (the final model) and `history.csv`. Resumable: the
+// loss (on every byte, or with `loss: results` on the results only). Output: `checkpoint/` (the final model) and `history.csv`. Resumable: the
 // trainer state lives in the stage's work directory, so a killed run continues where it was.
 
 import Foundation
@@ -76,8 +76,9 @@ public struct PretrainStage: StageKind {
         let seed = UInt64(truncatingIfNeeded: p.int("seed"))
         let T = cfg.maxSeq
         let digits = p.int("max_digits") > 0 ? p.int("max_digits") : nil
-        let train = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: p.int("examples"), seed: seed, maxDigits: digits, numberWidth: p.int("number_width")), length: T)
-        let val = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: max(p.int("examples") / 20, 64), seed: seed &+ 1, maxDigits: digits, numberWidth: p.int("number_width")), length: T)
+        let loss = TrainingData.PretrainLoss(rawValue: p.string("loss")) ?? .all
+        let train = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: p.int("examples"), seed: seed, maxDigits: digits, numberWidth: p.int("number_width")), length: T, loss: loss)
+        let val = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: max(p.int("examples") / 20, 64), seed: seed &+ 1, maxDigits: digits, numberWidth: p.int("number_width")), length: T, loss: loss)
         guard !train.isEmpty else { throw StageError("the corpus of \(p.int("examples")) statements is shorter than one window of \(T + 1) bytes; raise examples") }
         let model = try Transformer(config: cfg, seed: seed)
         let trainer = try Trainer(model: model, options: TrainingStageSupport.options(p, steps: p.int("steps")), train: train, validation: val)
