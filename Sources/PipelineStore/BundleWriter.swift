@@ -1,8 +1,9 @@
 // BundleWriter: writes a bundle with libarchive: a pax (restricted) tar compressed with zstd,
 // entries in the order given, owner 0/0, fixed modes and mtime, no atime/ctime, so the same
-// content always gives the same bytes. The archive goes to a temp file renamed into place, and
-// its BLAKE3 (what `b3sum` prints) is computed from the compressed stream as it is written. Like tar, it is not
-// fsynced: a bundle is a file for people to copy, re-exported if a crash ever cut it short.
+// content always gives the same bytes. The archive goes to a temp file renamed into place; its
+// BLAKE3 (what `b3sum` prints) is computed from the compressed stream as it is written, on a queue
+// beside the one that writes it (`Sink`). Like tar, it is not fsynced: a bundle is a file for
+// people to copy, re-exported if a crash ever cut it short.
 
 import CArchive
 import Foundation

@@ -108,6 +108,22 @@ final class DatasetStageTests: XCTestCase {
         }
     }
 
+    func testNumberWidthAlignsThePromptsNotTheStatements() throws {
+        let out = tempDir()
+        try QuirkyDatasetStage().execute(context(quirkyParams() + [("number_width", .int(6))], out: out))
+        let train = try DatasetFiles.read(directory: out, split: "train")
+        XCTAssertFalse(train.isEmpty)
+        for e in train {
+            XCTAssertEqual(e.prompt, "\(e.record.name): \(NumberAlignment.align(e.record.statement, width: 6)) Correct?")
+            XCTAssertFalse(e.record.statement.hasPrefix(" "))
+        }
+        XCTAssertTrue(try String(contentsOfFile: out + "/summary.json", encoding: .utf8).contains("\"number_width\": 6"))
+        let loc = SourceLocation(file: "p.yaml", line: 3, column: 5)
+        XCTAssertThrowsError(try QuirkyDatasetStage().validate(Params([("examples", .int(10)), ("test_cap", .int(10)), ("seed", .int(0)), ("number_width", .int(40))]), at: loc)) {
+            XCTAssertTrue("\($0)".contains("number_width"), "\($0)")
+        }
+    }
+
     func testParamValidationRejectsBadValues() throws {
         let loc = SourceLocation(file: "p.yaml", line: 3, column: 5)
         XCTAssertThrowsError(try QuirkyDatasetStage().validate(Params([("examples", .int(0)), ("test_cap", .int(10)), ("seed", .int(0))]), at: loc)) {
