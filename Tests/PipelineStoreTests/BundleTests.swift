@@ -107,6 +107,32 @@ final class BundleTests: XCTestCase {
         return p
     }
 
+    /// A write that fails part-way (here: the file-size limit, EFBIG) fails the export with the
+    /// system's reason and leaves neither the bundle nor its temp file; the writing queue's error
+    /// reaches the caller.
+    func testExportThatCannotWriteFailsCleanly() throws {
+        let dir = NSTemporaryDirectory() + "madpipe-bundle-efbig-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rng = SplitMix64(seed: 3)
+        let noise = (0..<(6 << 20)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        var old = rlimit()
+        getrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
+        let oldHandler = signal(SIGXFSZ, SIG_IGN)
+        var limit = old
+        limit.rlim_cur = 2 << 20
+        XCTAssertEqual(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit), 0)
+        defer {
+            setrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
+            signal(SIGXFSZ, oldHandler)
+        }
+        XCTAssertThrowsError(try BundleWriter.write(to: dir + "/b.tar.zst", entries: [("MANIFEST.json", false, .bytes(Array("{}".utf8))),
+                                                                                      ("objects/x", false, .bytes(noise))])) {
+            XCTAssertTrue("\($0)".contains(String(cString: strerror(EFBIG))), "\($0)")
+        }
+        XCTAssertEqual(FileSystem.list(dir), [], "no bundle and no temp file left")
+    }
+
     func testUnsafeNamesAndEntryTypesAreRefused() throws {
         let f = try BundleFixture("unsafe")
         let (m, log, bytes) = try oneObject(f)
