@@ -164,6 +164,7 @@ final class TrainingQualityBenchmark: XCTestCase {
             pre.log = { print("  pretrain " + $0) }
             let pr = try pre.run()
             let pretrainTime = t0.duration(to: clock.now)
+            try printResultAccuracy(base, tasks: tasks, digits: digits, width: align)
             let baseParams = base.parameters.array
             for task in tasks {
                 let t1 = clock.now
@@ -215,6 +216,34 @@ final class TrainingQualityBenchmark: XCTestCase {
                              splits.test.count, pct(.alice), pct(.bob), q))
             }
         }
+    }
+
+    /// The base model's arithmetic, read greedily: on 600 fresh true statements, the fraction of
+    /// result bytes (after the last "=", newline included) whose most likely next byte is the
+    /// right one given the statement so far, per byte of the result field, and the fraction of
+    /// statements whose result bytes are all right.
+    func printResultAccuracy(_ model: Transformer, tasks: [QuirkyTask], digits: Int?, width: Int) throws {
+        let lines = PretrainStage.corpus(tasks: tasks, count: 600, seed: 99, maxDigits: digits, numberWidth: width).split(separator: "\n")
+        var hits: [Int: (Int, Int)] = [:]
+        var exact = 0
+        for line in lines {
+            let bytes = Array((line + "\n").utf8).map(Int.init)
+            let eq = bytes.lastIndex(of: 61)!
+            try model.forward(tokens: Array(bytes.dropLast()), batchSize: 1)
+            var all = true
+            for i in (eq + 1)..<bytes.count {
+                let logits = try model.logits(batch: 0, position: i - 1)
+                let guess = logits.indices.max { logits[$0] < logits[$1] }!
+                let k = i - eq - 1
+                hits[k, default: (0, 0)].0 += guess == bytes[i] ? 1 : 0
+                hits[k, default: (0, 0)].1 += 1
+                all = all && guess == bytes[i]
+            }
+            exact += all ? 1 : 0
+        }
+        let per = hits.keys.sorted().map { String(format: "%.0f", 100 * Double(hits[$0]!.0) / Double(hits[$0]!.1)) }
+        print(String(format: "BASE result bytes right per position after '=': [%@]%%; whole result right: %.1f%% of %d statements",
+                     per.joined(separator: " "), 100 * Double(exact) / Double(lines.count), lines.count))
     }
 
     /// Training throughput (Trainer steps: forward, backward, clipping, AdamW) at d_model 256,
