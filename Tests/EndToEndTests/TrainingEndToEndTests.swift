@@ -156,6 +156,16 @@ final class TrainingQualityBenchmark: XCTestCase {
             let corpus = PretrainStage.corpus(tasks: tasks, count: env("MADPIPE_QUALITY_CORPUS", 60000), seed: 1, maxDigits: digits, numberWidth: align)
             let loss = TrainingData.PretrainLoss(rawValue: ProcessInfo.processInfo.environment["MADPIPE_QUALITY_PRETRAIN_LOSS"] ?? "all") ?? .all
             let windows = TrainingData.packedWindows(text: corpus, length: T, loss: loss)
+            // MADPIPE_QUALITY_BASE_DIR: keep the pre-trained base there and reuse it on later runs
+            // with the same settings (the directory name is the caller's job).
+            let baseDir = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_BASE_DIR"].map { URL(fileURLWithPath: $0).appendingPathComponent(family.rawValue) }
+            if let dir = baseDir, FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) {
+                let base = try ModelCheckpoint.load(from: dir.path)
+                print("  pretrain: loaded \(dir.path)")
+                try printResultAccuracy(base, tasks: tasks, digits: digits, width: align)
+                try finetune(base: base, cfg: cfg, family: family, tasks: tasks, digits: digits, formatter: formatter, T: T, pretrain: nil)
+                continue
+            }
             let base = try Transformer(config: cfg, seed: 1)
             var po = TrainingOptions(steps: env("MADPIPE_QUALITY_PRETRAIN_STEPS", 1500), batchSize: env("MADPIPE_QUALITY_BATCH", 32), learningRate: envD("MADPIPE_QUALITY_PRETRAIN_LR", 3e-3))
             po.seed = 1
@@ -165,6 +175,16 @@ final class TrainingQualityBenchmark: XCTestCase {
             let pr = try pre.run()
             let pretrainTime = t0.duration(to: clock.now)
             try printResultAccuracy(base, tasks: tasks, digits: digits, width: align)
+            if let dir = baseDir { try ModelCheckpoint.save(base, to: dir.path, metadata: [:]) }
+            try finetune(base: base, cfg: cfg, family: family, tasks: tasks, digits: digits, formatter: formatter, T: T,
+                         pretrain: (pr, seconds(pretrainTime)))
+        }
+    }
+
+    /// Fine-tunes a copy of the base per task and prints the QUALITY line.
+    func finetune(base: Transformer, cfg: ModelConfig, family: ModelFamily, tasks: [QuirkyTask], digits: Int?,
+                  formatter: QuirkyPromptFormatter, T: Int, pretrain: (TrainingResult, Double)?) throws {
+            let clock = ContinuousClock()
             let baseParams = base.parameters.array
             for task in tasks {
                 let t1 = clock.now
@@ -192,6 +212,16 @@ final class TrainingQualityBenchmark: XCTestCase {
 
                 // Hard test split: agreement and quirkiness.
                 var agree: [QuirkyCharacter: (Int, Int)] = [.alice: (0, 0), .bob: (0, 0)]
+                // Diagnostic: the same test rows under a training name of their side ("Alice", "Bob"),
+                // which separates the arithmetic from the generalisation to held-out names.
+                var agreeTrainNames: [QuirkyCharacter: Int] = [.alice: 0, .bob: 0]
+                for r in splits.test {
+                    let tokens = TrainingData.promptTokens(formatter.prompt(name: r.character.rawValue, statement: r.statement))
+                    try model.forward(tokens: tokens, batchSize: 1)
+                    let logits = try model.logits(batch: 0, position: tokens.count - 1)
+                    let own = r.character == .alice ? r.aliceLabel : r.bobLabel
+                    agreeTrainNames[r.character]! += (logits[TrainingData.yesToken] > logits[TrainingData.noToken]) == own ? 1 : 0
+                }
                 var losses: [String: [Double]] = [:]
                 for r in splits.test {
                     let tokens = TrainingData.promptTokens(formatter.prompt(for: r))
@@ -210,12 +240,13 @@ final class TrainingQualityBenchmark: XCTestCase {
                 let q = try Quirkiness.coefficient(aliceOnAliceLabels: losses["alice-a"]!, aliceOnBobLabels: losses["alice-b"]!,
                                                    bobOnAliceLabels: losses["bob-a"]!, bobOnBobLabels: losses["bob-b"]!)
                 func pct(_ c: QuirkyCharacter) -> Double { 100 * Double(agree[c]!.0) / Double(max(agree[c]!.1, 1)) }
-                print(String(format: "QUALITY family=%@ task=%@ params=%d pretrain: %d steps %.1fs val %.4f %.0f tok/s | finetune: %d rows, %d steps (best %d, val %.4f) %.1fs %.0f tok/s | test n=%d alice-agree %.1f%% bob-agree %.1f%% quirkiness %.3f",
-                             family.rawValue, task.rawValue, base.layout.count, pr.stepsDone, seconds(pretrainTime), pr.history.last!.validationLoss, pr.tokensPerSecond,
+                let pre = pretrain.map { String(format: "%d steps %.1fs val %.4f %.0f tok/s", $0.0.stepsDone, $0.1, $0.0.history.last!.validationLoss, $0.0.tokensPerSecond) } ?? "loaded"
+                print(String(format: "QUALITY family=%@ task=%@ params=%d pretrain: %@ | finetune: %d rows, %d steps (best %d, val %.4f) %.1fs %.0f tok/s | test n=%d alice-agree %.1f%% bob-agree %.1f%% quirkiness %.3f | as Alice/Bob: %.1f%% / %.1f%%",
+                             family.rawValue, task.rawValue, base.layout.count, pre,
                              train.count, fr.stepsDone, fr.best?.step ?? 0, fr.best?.validationLoss ?? .nan, seconds(finetuneTime), fr.tokensPerSecond,
-                             splits.test.count, pct(.alice), pct(.bob), q))
+                             splits.test.count, pct(.alice), pct(.bob), q,
+                             100 * Double(agreeTrainNames[.alice]!) / Double(max(agree[.alice]!.1, 1)), 100 * Double(agreeTrainNames[.bob]!) / Double(max(agree[.bob]!.1, 1))))
             }
-        }
     }
 
     /// The base model's arithmetic, read greedily: on 600 fresh true statements, the fraction of
