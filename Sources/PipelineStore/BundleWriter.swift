@@ -1,11 +1,12 @@
 // BundleWriter: writes a bundle with libarchive: a pax (restricted) tar compressed with zstd,
 // entries in the order given, owner 0/0, fixed modes and mtime, no atime/ctime, so the same
 // content always gives the same bytes. The archive goes to a temp file renamed into place; its
-// BLAKE3 (what `b3sum` prints) is computed from the compressed stream as it is written, on a queue
-// beside the one that writes it (`Sink`). Like tar, it is not fsynced: a bundle is a file for
+// SHA-256 (what `sha256sum` prints) is computed from the compressed stream as it is written, on a
+// queue beside the one that writes it (`Sink`). Like tar, it is not fsynced: a bundle is a file for
 // people to copy, re-exported if a crash ever cut it short.
 
 import CArchive
+import Crypto
 import Foundation
 import PipelineCore
 #if canImport(Glibc)
@@ -20,7 +21,7 @@ public enum BundleSource {
 
 /// The result of writing a bundle.
 public struct BundleWriteResult {
-    /// Hex BLAKE3 of the archive file.
+    /// Hex SHA-256 of the archive file.
     public var digest: String
     /// Compressed size in bytes.
     public var bytes: Int
@@ -41,7 +42,7 @@ public enum BundleWriter {
         static let bufferSize = 1 << 20
         let fd: Int32
         /// Used only on `hashQueue` (read after `drain`).
-        var hasher = BLAKE3Hasher(threads: 1)
+        var hasher = SHA256()
         var bytes = 0
         private let writeQueue = DispatchQueue(label: "madpipe.bundle.write")
         private let hashQueue = DispatchQueue(label: "madpipe.bundle.hash")
@@ -103,7 +104,7 @@ public enum BundleWriter {
             lock.lock(); users[i] = 2; lock.unlock()
             writeQueue.async { self.writeOut(i, count) }
             hashQueue.async {
-                self.hasher.update(UnsafeRawBufferPointer(start: self.buffers[i], count: count))
+                self.hasher.update(bufferPointer: UnsafeRawBufferPointer(start: self.buffers[i], count: count))
                 self.release(i)
             }
         }
@@ -218,7 +219,7 @@ public enum BundleWriter {
         if sink.failed != 0 { try check(Int32(ARCHIVE_FATAL), nil) }
         guard rename(tmp, path) == 0 else { throw BundleError.target(path: path, problem: "rename: \(String(cString: strerror(errno)))") }
         done = true
-        return BundleWriteResult(digest: sink.hasher.finalizeHex(), bytes: sink.bytes)
+        return BundleWriteResult(digest: sink.hasher.finalize().map { String(format: "%02x", $0) }.joined(), bytes: sink.bytes)
     }
 }
 
