@@ -205,6 +205,12 @@ final class TrainingQualityBenchmark: XCTestCase {
                 }
                 let val = splits.validation.compactMap(ex)
                 let model = try Transformer(config: cfg, parameters: baseParams)
+                // MADPIPE_QUALITY_LORA=r: LoRA of rank r (alpha 2r) on every projection, base frozen.
+                let loraRank = env("MADPIPE_QUALITY_LORA", 0)
+                if loraRank > 0 {
+                    try model.attachLoRA(LoRAConfig(rank: loraRank, alpha: Float(2 * loraRank), targets: LoRAConfig.allProjections(family)), seed: 17)
+                }
+                let trainable = { (m: Transformer) in m.lora?.parameters ?? m.parameters }
                 var fo = TrainingOptions(steps: env("MADPIPE_QUALITY_FINETUNE_STEPS", 600), batchSize: env("MADPIPE_QUALITY_BATCH", 32), learningRate: envD("MADPIPE_QUALITY_FINETUNE_LR", 1e-3))
                 fo.patience = env("MADPIPE_QUALITY_PATIENCE", 3)
                 fo.evalEvery = env("MADPIPE_QUALITY_EVAL_EVERY", 100)
@@ -212,9 +218,9 @@ final class TrainingQualityBenchmark: XCTestCase {
                 var best: [Float] = []
                 var bestLoss = Double.infinity
                 let ft = try Trainer(model: model, options: fo, train: train, validation: val)
-                ft.onEvaluation = { r, m in print(String(format: "  eval step %d train %.4f val %.4f", r.step, r.trainLoss, r.validationLoss)); if r.validationLoss < bestLoss { bestLoss = r.validationLoss; best = m.parameters.array } }
+                ft.onEvaluation = { r, m in print(String(format: "  eval step %d train %.4f val %.4f", r.step, r.trainLoss, r.validationLoss)); if r.validationLoss < bestLoss { bestLoss = r.validationLoss; best = trainable(m).array } }
                 let fr = try ft.run()
-                try model.parameters.assign(best)
+                try trainable(model).assign(best)
                 let finetuneTime = t1.duration(to: clock.now)
 
                 // Hard test split: agreement and quirkiness.
