@@ -43,8 +43,7 @@ public enum TrainingData {
     /// A fine-tuning example: the prompt tokens right-padded to `length`; the only weighted
     /// position is the last prompt byte, whose target is the answer byte.
     /// Returns nil when the prompt does not fit in `length`.
-    /// `weight` is that position's loss weight (see `balancedWeights`).
-    public static func answerExample(prompt: String, label: Bool, length: Int, weight: Float = 1) -> TrainingExample? {
+    public static func answerExample(prompt: String, label: Bool, length: Int) -> TrainingExample? {
         let p = promptTokens(prompt)
         guard !p.isEmpty, p.count <= length else { return nil }
         var tokens = p + [Int](repeating: padToken, count: length - p.count)
@@ -52,7 +51,7 @@ public enum TrainingData {
         var mask = [Float](repeating: 0, count: length)
         for i in 0..<(p.count - 1) { targets[i] = p[i + 1] }
         targets[p.count - 1] = label ? yesToken : noToken
-        mask[p.count - 1] = weight
+        mask[p.count - 1] = 1
         tokens = Array(tokens.prefix(length))
         return TrainingExample(tokens: tokens, targets: targets, mask: mask)
     }
@@ -105,16 +104,6 @@ public enum TrainingData {
             return Array(a.prefix(k))
         }
         return (pick(pos) + pick(neg)).sorted()
-    }
-
-    /// Per-example loss weights that balance the classes without dropping examples: every
-    /// example of class c weighs N / (2 n_c), so both classes carry half of the total weight and
-    /// the mean weight is 1. All ones when either class is empty.
-    public static func balancedWeights(labels: [Bool]) -> [Float] {
-        let pos = labels.filter { $0 }.count, neg = labels.count - pos
-        guard pos > 0, neg > 0 else { return [Float](repeating: 1, count: labels.count) }
-        let wPos = Float(Double(labels.count) / Double(2 * pos)), wNeg = Float(Double(labels.count) / Double(2 * neg))
-        return labels.map { $0 ? wPos : wNeg }
     }
 
     /// Fisher-Yates shuffle driven by `rng` (fixed algorithm, so results are stable across

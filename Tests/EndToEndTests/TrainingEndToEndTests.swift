@@ -192,18 +192,11 @@ final class TrainingQualityBenchmark: XCTestCase {
                 let names = QuirkyNames.standard
                 let trainRows = records.filter { $0.split == "train" && names.trainingNames(for: $0.character).contains($0.name) }
                 let splits = QuirkySplits(records: records)
-                // MADPIPE_QUALITY_BALANCE=weights: every training row, classes balanced by loss weights
-                // instead of undersampling the larger class.
-                let weighted = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_BALANCE"] == "weights"
-                let balanced = weighted ? trainRows : TrainingData.balancedIndices(labels: trainRows.map(\.label), seed: 3).map { trainRows[$0] }
-                let weights = weighted ? TrainingData.balancedWeights(labels: trainRows.map(\.label)) : [Float](repeating: 1, count: balanced.count)
+                let balanced = TrainingData.balancedIndices(labels: trainRows.map(\.label), seed: 3).map { trainRows[$0] }
                 // MADPIPE_QUALITY_LABEL=character: a sanity check with a trivially learnable label (is the name Bob's side).
                 let characterLabel = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_LABEL"] == "character"
                 let ex = { (r: QuirkyRecord) in TrainingData.answerExample(prompt: formatter.prompt(for: r), label: characterLabel ? r.character == .bob : r.label, length: T) }
-                let train = zip(balanced, weights).compactMap { r, w in
-                    TrainingData.answerExample(prompt: formatter.prompt(for: r), label: characterLabel ? r.character == .bob : r.label, length: T, weight: w)
-                }
-                let val = splits.validation.compactMap(ex)
+                let train = balanced.compactMap(ex), val = splits.validation.compactMap(ex)
                 let model = try Transformer(config: cfg, parameters: baseParams)
                 // MADPIPE_QUALITY_LORA=r: LoRA of rank r (alpha 2r) on every projection, base frozen.
                 let loraRank = env("MADPIPE_QUALITY_LORA", 0)

@@ -56,14 +56,6 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(idx.count, 4)
         XCTAssertEqual(idx.filter { labels[$0] }.count, 2)
         XCTAssertEqual(idx, TrainingData.balancedIndices(labels: labels, seed: 3))
-        // Weights instead of undersampling: 5 positives, 2 negatives -> 7/10 and 7/4, each class
-        // half of the total weight, mean 1; the weight lands on the answer position.
-        let bw = TrainingData.balancedWeights(labels: labels)
-        XCTAssertEqual(bw.enumerated().filter { labels[$0.offset] }.map(\.element).reduce(0, +), 3.5, accuracy: 1e-6)
-        XCTAssertEqual(bw.enumerated().filter { !labels[$0.offset] }.map(\.element).reduce(0, +), 3.5, accuracy: 1e-6)
-        XCTAssertEqual(bw[3], 1.75, accuracy: 1e-6)
-        XCTAssertEqual(TrainingData.balancedWeights(labels: [true, true]), [1, 1])
-        XCTAssertEqual(TrainingData.answerExample(prompt: "x", label: false, length: 4, weight: bw[3])?.mask, [0, 1.75, 0, 0])
         let w = TrainingData.packedWindows(text: "abcdefghij", length: 4)
         XCTAssertEqual(w.count, 2)
         XCTAssertEqual(w[1].tokens, Array("efgh".utf8).map(Int.init))
