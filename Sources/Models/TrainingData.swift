@@ -68,7 +68,10 @@ public enum TrainingData {
 
     /// Pre-training examples: `text` as bytes, cut into consecutive windows of `length + 1` bytes
     /// overlapping by one (tokens = window[0..<length], targets = window[1...]), each target
-    /// weighted by `loss`. A tail shorter than a window is dropped.
+    /// weighted by `loss`. A tail shorter than a window is dropped. With `.results`, a result
+    /// whose statement began before the window carries no weight either: its operands are not
+    /// in view, so it cannot be predicted, and a model that computes every result exactly then
+    /// has a loss of 0.
     public static func packedWindows(text: String, length: Int, loss: PretrainLoss = .all) -> [TrainingExample] {
         let bytes = Array(text.utf8).map(Int.init)
         var weight = [Float](repeating: 1, count: bytes.count)
@@ -80,12 +83,24 @@ public enum TrainingData {
                 weight[i] = inResult && bytes[i] != 61 ? 1 : 0
             }
         }
+        // lineStart[i]: index of the first byte of the line that byte i belongs to (a newline
+        // belongs to the line it ends).
+        var lineStart = [Int](repeating: 0, count: bytes.count)
+        var current = 0
+        for i in bytes.indices {
+            lineStart[i] = current
+            if bytes[i] == 10 { current = i + 1 }
+        }
         var out: [TrainingExample] = []
         var start = 0
         while start + length + 1 <= bytes.count {
+            var mask = Array(weight[(start + 1)...(start + length)])
+            if loss == .results {
+                for j in mask.indices where lineStart[start + 1 + j] < start { mask[j] = 0 }
+            }
             out.append(TrainingExample(tokens: Array(bytes[start..<(start + length)]),
                                        targets: Array(bytes[(start + 1)...(start + length)]),
-                                       mask: Array(weight[(start + 1)...(start + length)])))
+                                       mask: mask))
             start += length
         }
         return out

@@ -39,6 +39,22 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(w[0].mask, expected)
         XCTAssertEqual(w[0].mask.reduce(0, +), 6)
         XCTAssertEqual(TrainingData.packedWindows(text: text, length: 4).first?.mask, [1, 1, 1, 1])
+        // Windows of 8 tokens over the text twice: the second (bytes 8...16, "3\n10 - 2 ") begins
+        // inside line one, so that line's newline is not weighted; the third (bytes 16...24,
+        // " = 8\n1 + ") begins inside line two, so its " 8\n" cannot be predicted and is not weighted.
+        let long = text + text
+        let w8 = TrainingData.packedWindows(text: long, length: 8, loss: .results)
+        XCTAssertEqual(w8[1].mask, [0, 0, 0, 0, 0, 0, 0, 0], "line one's cut result and line two's operands")
+        XCTAssertEqual(w8[2].mask, [0, 0, 0, 0, 0, 0, 0, 0], "line two's result, its operands cut off")
+        XCTAssertEqual(w8[0].mask, [0, 0, 0, 0, 0, 0, 1, 1], "line one whole: ' 3' is weighted")
+        // Every weighted target's line starts inside its window.
+        for (k, e) in w8.enumerated() {
+            for j in e.mask.indices where e.mask[j] > 0 {
+                let i = k * 8 + 1 + j
+                let lineStart = Array(long.utf8)[..<i].lastIndex(of: 10).map { $0 + 1 } ?? 0
+                XCTAssertGreaterThanOrEqual(lineStart, k * 8)
+            }
+        }
     }
 
     func testAnswerExampleAndBalancing() throws {
