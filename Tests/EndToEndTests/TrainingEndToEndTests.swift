@@ -229,6 +229,7 @@ final class TrainingQualityBenchmark: XCTestCase {
                     agreeTrainNames[r.character]! += (logits[TrainingData.yesToken] > logits[TrainingData.noToken]) == own ? 1 : 0
                 }
                 var losses: [String: [Double]] = [:]
+                var bySubset: [String: (Int, Int)] = [:]
                 for r in splits.test {
                     let tokens = TrainingData.promptTokens(formatter.prompt(for: r))
                     try model.forward(tokens: tokens, batchSize: 1)
@@ -239,6 +240,10 @@ final class TrainingQualityBenchmark: XCTestCase {
                     let own = r.character == .alice ? r.aliceLabel : r.bobLabel
                     let (hit, total) = agree[r.character]!
                     agree[r.character] = (hit + ((y > n) == own ? 1 : 0), total + 1)
+                    // Rows where Alice's and Bob's labels differ: only the side decides these.
+                    let key = r.agreement ? "agree" : "disagree"
+                    bySubset[key, default: (0, 0)].0 += (y > n) == own ? 1 : 0
+                    bySubset[key, default: (0, 0)].1 += 1
                     let who = r.character == .alice ? "alice" : "bob"
                     losses[who + "-a", default: []].append(loss(r.aliceLabel))
                     losses[who + "-b", default: []].append(loss(r.bobLabel))
@@ -252,6 +257,9 @@ final class TrainingQualityBenchmark: XCTestCase {
                              train.count, fr.stepsDone, fr.best?.step ?? 0, fr.best?.validationLoss ?? .nan, seconds(finetuneTime), fr.tokensPerSecond,
                              splits.test.count, pct(.alice), pct(.bob), q,
                              100 * Double(agreeTrainNames[.alice]!) / Double(max(agree[.alice]!.1, 1)), 100 * Double(agreeTrainNames[.bob]!) / Double(max(agree[.bob]!.1, 1))))
+                print(String(format: "QUALITY-SUBSETS held-out names: agree rows %.1f%% of %d, disagree rows %.1f%% of %d",
+                             100 * Double(bySubset["agree"]?.0 ?? 0) / Double(max(bySubset["agree"]?.1 ?? 0, 1)), bySubset["agree"]?.1 ?? 0,
+                             100 * Double(bySubset["disagree"]?.0 ?? 0) / Double(max(bySubset["disagree"]?.1 ?? 0, 1)), bySubset["disagree"]?.1 ?? 0))
             }
     }
 
