@@ -188,10 +188,14 @@ final class TrainingQualityBenchmark: XCTestCase {
             let baseParams = base.parameters.array
             for task in tasks {
                 let t1 = clock.now
-                let records = try QuirkyArithmeticGenerator(task: task, examples: env("MADPIPE_QUALITY_ROWS", digits == nil ? 20000 : 8000), seed: 2, maxDigits: digits).generate()
-                let names = QuirkyNames.standard
+                // MADPIPE_QUALITY_TRAIN_NAMES=k: train on the first k names per side (METHOD.md: 4) and
+                // test on the other 16 - k, to see whether more names let the side generalise.
+                let names = QuirkyNames(alice: QuirkyNames.standard.alice, bob: QuirkyNames.standard.bob,
+                                        trainingNameCount: env("MADPIPE_QUALITY_TRAIN_NAMES", QuirkyNames.standard.trainingNameCount))
+                let records = try QuirkyArithmeticGenerator(task: task, examples: env("MADPIPE_QUALITY_ROWS", digits == nil ? 20000 : 8000), seed: 2,
+                                                            names: names, maxDigits: digits).generate()
                 let trainRows = records.filter { $0.split == "train" && names.trainingNames(for: $0.character).contains($0.name) }
-                let splits = QuirkySplits(records: records)
+                let splits = QuirkySplits(records: records, names: names)
                 let balanced = TrainingData.balancedIndices(labels: trainRows.map(\.label), seed: 3).map { trainRows[$0] }
                 // MADPIPE_QUALITY_LABEL=character: a sanity check with a trivially learnable label (is the name Bob's side).
                 let characterLabel = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_LABEL"] == "character"
