@@ -190,7 +190,9 @@ final class TrainingQualityBenchmark: XCTestCase {
                 let t1 = clock.now
                 // MADPIPE_QUALITY_TRAIN_NAMES=k: train on the first k names per side (METHOD.md: 4) and
                 // test on the other 16 - k, to see whether more names let the side generalise.
-                let names = QuirkyNames(alice: QuirkyNames.standard.alice, bob: QuirkyNames.standard.bob,
+                // MADPIPE_QUALITY_NAME_LISTS="A1,A2,...;B1,B2,...": other name lists (Alice's side first).
+                let lists = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_NAME_LISTS"]?.split(separator: ";").map { $0.split(separator: ",").map(String.init) }
+                let names = QuirkyNames(alice: lists?[0] ?? QuirkyNames.standard.alice, bob: lists?[1] ?? QuirkyNames.standard.bob,
                                         trainingNameCount: env("MADPIPE_QUALITY_TRAIN_NAMES", QuirkyNames.standard.trainingNameCount))
                 let records = try QuirkyArithmeticGenerator(task: task, examples: env("MADPIPE_QUALITY_ROWS", digits == nil ? 20000 : 8000), seed: 2,
                                                             names: names, maxDigits: digits).generate()
