@@ -219,7 +219,7 @@ public enum BundleWriter {
         if sink.failed != 0 { try check(Int32(ARCHIVE_FATAL), nil) }
         guard rename(tmp, path) == 0 else { throw BundleError.target(path: path, problem: "rename: \(String(cString: strerror(errno)))") }
         done = true
-        return BundleWriteResult(digest: sink.hasher.finalize().map { String(format: "%02x", $0) }.joined(), bytes: sink.bytes)
+        return BundleWriteResult(digest: hex(sink.hasher.finalize()), bytes: sink.bytes)
     }
 }
 

@@ -153,9 +153,6 @@ final class TrainingQualityBenchmark: XCTestCase {
             let clock = ContinuousClock(), t0 = clock.now
             let digits = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_DIGITS"].flatMap(Int.init)
             let tasks = (ProcessInfo.processInfo.environment["MADPIPE_QUALITY_TASKS"] ?? "addition,subtraction").split(separator: ",").compactMap { QuirkyTask(rawValue: String($0)) }
-            let corpus = PretrainStage.corpus(tasks: tasks, count: env("MADPIPE_QUALITY_CORPUS", 60000), seed: 1, maxDigits: digits, numberWidth: align)
-            let loss = TrainingData.PretrainLoss(rawValue: ProcessInfo.processInfo.environment["MADPIPE_QUALITY_PRETRAIN_LOSS"] ?? "all") ?? .all
-            let windows = TrainingData.packedWindows(text: corpus, length: T, loss: loss)
             // MADPIPE_QUALITY_BASE_DIR: keep the pre-trained base there and reuse it on later runs
             // with the same settings (the directory name is the caller's job).
             let baseDir = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_BASE_DIR"].map { URL(fileURLWithPath: $0).appendingPathComponent(family.rawValue) }
@@ -166,6 +163,9 @@ final class TrainingQualityBenchmark: XCTestCase {
                 try finetune(base: base, cfg: cfg, family: family, tasks: tasks, digits: digits, formatter: formatter, T: T, pretrain: nil)
                 continue
             }
+            let corpus = PretrainStage.corpus(tasks: tasks, count: env("MADPIPE_QUALITY_CORPUS", 60000), seed: 1, maxDigits: digits, numberWidth: align)
+            let loss = TrainingData.PretrainLoss(rawValue: ProcessInfo.processInfo.environment["MADPIPE_QUALITY_PRETRAIN_LOSS"] ?? "all") ?? .all
+            let windows = TrainingData.packedWindows(text: corpus, length: T, loss: loss)
             let base = try Transformer(config: cfg, seed: 1)
             var po = TrainingOptions(steps: env("MADPIPE_QUALITY_PRETRAIN_STEPS", 1500), batchSize: env("MADPIPE_QUALITY_BATCH", 32), learningRate: envD("MADPIPE_QUALITY_PRETRAIN_LR", 3e-3))
             po.seed = 1
@@ -184,89 +184,91 @@ final class TrainingQualityBenchmark: XCTestCase {
     /// Fine-tunes a copy of the base per task and prints the QUALITY line.
     func finetune(base: Transformer, cfg: ModelConfig, family: ModelFamily, tasks: [QuirkyTask], digits: Int?,
                   formatter: QuirkyPromptFormatter, T: Int, pretrain: (TrainingResult, Double)?) throws {
-            let clock = ContinuousClock()
-            let baseParams = base.parameters.array
-            for task in tasks {
-                let t1 = clock.now
-                // MADPIPE_QUALITY_TRAIN_NAMES=k: train on the first k names per side (METHOD.md: 4) and
-                // test on the other 16 - k, to see whether more names let the side generalise.
-                // MADPIPE_QUALITY_NAME_LISTS="A1,A2,...;B1,B2,...": other name lists (Alice's side first).
-                let lists = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_NAME_LISTS"]?.split(separator: ";").map { $0.split(separator: ",").map(String.init) }
-                let names = QuirkyNames(alice: lists?[0] ?? QuirkyNames.standard.alice, bob: lists?[1] ?? QuirkyNames.standard.bob,
-                                        trainingNameCount: env("MADPIPE_QUALITY_TRAIN_NAMES", QuirkyNames.standard.trainingNameCount))
-                let records = try QuirkyArithmeticGenerator(task: task, examples: env("MADPIPE_QUALITY_ROWS", digits == nil ? 20000 : 8000), seed: 2,
-                                                            names: names, maxDigits: digits).generate()
-                let trainRows = records.filter { $0.split == "train" && names.trainingNames(for: $0.character).contains($0.name) }
-                let splits = QuirkySplits(records: records, names: names)
-                let balanced = TrainingData.balancedIndices(labels: trainRows.map(\.label), seed: 3).map { trainRows[$0] }
-                // MADPIPE_QUALITY_LABEL=character: a sanity check with a trivially learnable label (is the name Bob's side).
-                let characterLabel = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_LABEL"] == "character"
-                let ex = { (r: QuirkyRecord) in TrainingData.answerExample(prompt: formatter.prompt(for: r), label: characterLabel ? r.character == .bob : r.label, length: T) }
-                let train = balanced.compactMap(ex), val = splits.validation.compactMap(ex)
-                let model = try Transformer(config: cfg, parameters: baseParams)
-                // MADPIPE_QUALITY_LORA=r: LoRA of rank r (alpha 2r) on every projection, base frozen.
-                let loraRank = env("MADPIPE_QUALITY_LORA", 0)
-                if loraRank > 0 {
-                    try model.attachLoRA(LoRAConfig(rank: loraRank, alpha: Float(2 * loraRank), targets: LoRAConfig.allProjections(family)), seed: 17)
-                }
-                let trainable = { (m: Transformer) in m.lora?.parameters ?? m.parameters }
-                var fo = TrainingOptions(steps: env("MADPIPE_QUALITY_FINETUNE_STEPS", 600), batchSize: env("MADPIPE_QUALITY_BATCH", 32), learningRate: envD("MADPIPE_QUALITY_FINETUNE_LR", 1e-3))
-                fo.patience = env("MADPIPE_QUALITY_PATIENCE", 3)
-                fo.evalEvery = env("MADPIPE_QUALITY_EVAL_EVERY", 100)
-                fo.seed = 4
-                var best: [Float] = []
-                var bestLoss = Double.infinity
-                let ft = try Trainer(model: model, options: fo, train: train, validation: val)
-                ft.onEvaluation = { r, m in print(String(format: "  eval step %d train %.4f val %.4f", r.step, r.trainLoss, r.validationLoss)); if r.validationLoss < bestLoss { bestLoss = r.validationLoss; best = trainable(m).array } }
-                let fr = try ft.run()
-                try trainable(model).assign(best)
-                let finetuneTime = t1.duration(to: clock.now)
-
-                // Hard test split: agreement and quirkiness.
-                var agree: [QuirkyCharacter: (Int, Int)] = [.alice: (0, 0), .bob: (0, 0)]
-                // Diagnostic: the same test rows under a training name of their side ("Alice", "Bob"),
-                // which separates the arithmetic from the generalisation to held-out names.
-                var agreeTrainNames: [QuirkyCharacter: Int] = [.alice: 0, .bob: 0]
-                for r in splits.test {
-                    let tokens = TrainingData.promptTokens(formatter.prompt(name: r.character.rawValue, statement: r.statement))
-                    try model.forward(tokens: tokens, batchSize: 1)
-                    let logits = try model.logits(batch: 0, position: tokens.count - 1)
-                    let own = r.character == .alice ? r.aliceLabel : r.bobLabel
-                    agreeTrainNames[r.character]! += (logits[TrainingData.yesToken] > logits[TrainingData.noToken]) == own ? 1 : 0
-                }
-                var losses: [String: [Double]] = [:]
-                var bySubset: [String: (Int, Int)] = [:]
-                for r in splits.test {
-                    let tokens = TrainingData.promptTokens(formatter.prompt(for: r))
-                    try model.forward(tokens: tokens, batchSize: 1)
-                    let logits = try model.logits(batch: 0, position: tokens.count - 1)
-                    let (y, n) = (Double(logits[TrainingData.yesToken]), Double(logits[TrainingData.noToken]))
-                    let lse = max(y, n) + log(exp(y - max(y, n)) + exp(n - max(y, n)))
-                    func loss(_ label: Bool) -> Double { lse - (label ? y : n) }
-                    let own = r.character == .alice ? r.aliceLabel : r.bobLabel
-                    let (hit, total) = agree[r.character]!
-                    agree[r.character] = (hit + ((y > n) == own ? 1 : 0), total + 1)
-                    // Rows where Alice's and Bob's labels differ: only the side decides these.
-                    let key = r.agreement ? "agree" : "disagree"
-                    bySubset[key, default: (0, 0)].0 += (y > n) == own ? 1 : 0
-                    bySubset[key, default: (0, 0)].1 += 1
-                    let who = r.character == .alice ? "alice" : "bob"
-                    losses[who + "-a", default: []].append(loss(r.aliceLabel))
-                    losses[who + "-b", default: []].append(loss(r.bobLabel))
-                }
-                let q = try Quirkiness.coefficient(aliceOnAliceLabels: losses["alice-a"]!, aliceOnBobLabels: losses["alice-b"]!,
-                                                   bobOnAliceLabels: losses["bob-a"]!, bobOnBobLabels: losses["bob-b"]!)
-                func pct(_ c: QuirkyCharacter) -> Double { 100 * Double(agree[c]!.0) / Double(max(agree[c]!.1, 1)) }
-                let pre = pretrain.map { String(format: "%d steps %.1fs val %.4f %.0f tok/s", $0.0.stepsDone, $0.1, $0.0.history.last!.validationLoss, $0.0.tokensPerSecond) } ?? "loaded"
-                print(String(format: "QUALITY family=%@ task=%@ params=%d pretrain: %@ | finetune: %d rows, %d steps (best %d, val %.4f) %.1fs %.0f tok/s | test n=%d alice-agree %.1f%% bob-agree %.1f%% quirkiness %.3f | as Alice/Bob: %.1f%% / %.1f%%",
-                             family.rawValue, task.rawValue, base.layout.count, pre,
-                             train.count, fr.stepsDone, fr.best?.step ?? 0, fr.best?.validationLoss ?? .nan, seconds(finetuneTime), fr.tokensPerSecond,
-                             splits.test.count, pct(.alice), pct(.bob), q,
-                             100 * Double(agreeTrainNames[.alice]!) / Double(max(agree[.alice]!.1, 1)), 100 * Double(agreeTrainNames[.bob]!) / Double(max(agree[.bob]!.1, 1))))
-                print(String(format: "QUALITY-SUBSETS held-out names: agree rows %.1f%% of %d, disagree rows %.1f%% of %d",
-                             100 * Double(bySubset["agree"]?.0 ?? 0) / Double(max(bySubset["agree"]?.1 ?? 0, 1)), bySubset["agree"]?.1 ?? 0,
-                             100 * Double(bySubset["disagree"]?.0 ?? 0) / Double(max(bySubset["disagree"]?.1 ?? 0, 1)), bySubset["disagree"]?.1 ?? 0))
+        let clock = ContinuousClock()
+        let baseParams = base.parameters.array
+        for task in tasks {
+            let t1 = clock.now
+            // MADPIPE_QUALITY_TRAIN_NAMES=k: train on the first k names per side (METHOD.md: 4) and
+            // test on the other 16 - k, to see whether more names let the side generalise.
+            // MADPIPE_QUALITY_NAME_LISTS="A1,A2,...;B1,B2,...": other name lists (Alice's side first).
+            let lists = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_NAME_LISTS"]?.split(separator: ";").map { $0.split(separator: ",").map(String.init) }
+            let names = QuirkyNames(alice: lists?[0] ?? QuirkyNames.standard.alice, bob: lists?[1] ?? QuirkyNames.standard.bob,
+                                    trainingNameCount: env("MADPIPE_QUALITY_TRAIN_NAMES", QuirkyNames.standard.trainingNameCount))
+            let records = try QuirkyArithmeticGenerator(task: task, examples: env("MADPIPE_QUALITY_ROWS", digits == nil ? 20000 : 8000), seed: 2,
+                                                        names: names, maxDigits: digits).generate()
+            let trainRows = records.filter { $0.split == "train" && names.trainingNames(for: $0.character).contains($0.name) }
+            let splits = QuirkySplits(records: records, names: names)
+            let balanced = TrainingData.balancedIndices(labels: trainRows.map(\.label), seed: 3).map { trainRows[$0] }
+            // MADPIPE_QUALITY_LABEL=character: a sanity check with a trivially learnable label (is the name Bob's side).
+            let characterLabel = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_LABEL"] == "character"
+            let ex = { (r: QuirkyRecord) in TrainingData.answerExample(prompt: formatter.prompt(for: r), label: characterLabel ? r.character == .bob : r.label, length: T) }
+            let train = balanced.compactMap(ex), val = splits.validation.compactMap(ex)
+            let model = try Transformer(config: cfg, parameters: baseParams)
+            // MADPIPE_QUALITY_LORA=r: LoRA of rank r (alpha 2r) on every projection, base frozen.
+            let loraRank = env("MADPIPE_QUALITY_LORA", 0)
+            if loraRank > 0 {
+                try model.attachLoRA(LoRAConfig(rank: loraRank, alpha: Float(2 * loraRank), targets: LoRAConfig.allProjections(family)), seed: 17)
             }
+            let trainable = { (m: Transformer) in m.lora?.parameters ?? m.parameters }
+            var fo = TrainingOptions(steps: env("MADPIPE_QUALITY_FINETUNE_STEPS", 600), batchSize: env("MADPIPE_QUALITY_BATCH", 32), learningRate: envD("MADPIPE_QUALITY_FINETUNE_LR", 1e-3))
+            fo.patience = env("MADPIPE_QUALITY_PATIENCE", 3)
+            fo.evalEvery = env("MADPIPE_QUALITY_EVAL_EVERY", 100)
+            fo.seed = 4
+            var best: [Float] = []
+            var bestLoss = Double.infinity
+            let ft = try Trainer(model: model, options: fo, train: train, validation: val)
+            ft.onEvaluation = { r, m in print(String(format: "  eval step %d train %.4f val %.4f", r.step, r.trainLoss, r.validationLoss)); if r.validationLoss < bestLoss { bestLoss = r.validationLoss; best = trainable(m).array } }
+            let fr = try ft.run()
+            try trainable(model).assign(best)
+            let finetuneTime = t1.duration(to: clock.now)
+
+            // Hard test split: agreement and quirkiness.
+            var agree: [QuirkyCharacter: (Int, Int)] = [.alice: (0, 0), .bob: (0, 0)]
+            // Diagnostic: the same test rows under a training name of their side ("Alice", "Bob"),
+            // which separates the arithmetic from the generalisation to held-out names.
+            var agreeTrainNames: [QuirkyCharacter: Int] = [.alice: 0, .bob: 0]
+            /// The Yes and No logits at the answer position of a prompt.
+            func answerLogits(_ prompt: String) throws -> (yes: Double, no: Double) {
+                let tokens = TrainingData.promptTokens(prompt)
+                try model.forward(tokens: tokens, batchSize: 1)
+                let logits = try model.logits(batch: 0, position: tokens.count - 1)
+                return (Double(logits[TrainingData.yesToken]), Double(logits[TrainingData.noToken]))
+            }
+            for r in splits.test {
+                let (y, n) = try answerLogits(formatter.prompt(name: r.character.rawValue, statement: r.statement))
+                let own = r.character == .alice ? r.aliceLabel : r.bobLabel
+                agreeTrainNames[r.character]! += (y > n) == own ? 1 : 0
+            }
+            var losses: [String: [Double]] = [:]
+            var bySubset: [String: (Int, Int)] = [:]
+            for r in splits.test {
+                let (y, n) = try answerLogits(formatter.prompt(for: r))
+                let lse = max(y, n) + log(exp(y - max(y, n)) + exp(n - max(y, n)))
+                func loss(_ label: Bool) -> Double { lse - (label ? y : n) }
+                let own = r.character == .alice ? r.aliceLabel : r.bobLabel
+                let (hit, total) = agree[r.character]!
+                agree[r.character] = (hit + ((y > n) == own ? 1 : 0), total + 1)
+                // Rows where Alice's and Bob's labels differ: only the side decides these.
+                let key = r.agreement ? "agree" : "disagree"
+                bySubset[key, default: (0, 0)].0 += (y > n) == own ? 1 : 0
+                bySubset[key, default: (0, 0)].1 += 1
+                let who = r.character == .alice ? "alice" : "bob"
+                losses[who + "-a", default: []].append(loss(r.aliceLabel))
+                losses[who + "-b", default: []].append(loss(r.bobLabel))
+            }
+            let q = try Quirkiness.coefficient(aliceOnAliceLabels: losses["alice-a"]!, aliceOnBobLabels: losses["alice-b"]!,
+                                               bobOnAliceLabels: losses["bob-a"]!, bobOnBobLabels: losses["bob-b"]!)
+            func pct(_ c: QuirkyCharacter) -> Double { 100 * Double(agree[c]!.0) / Double(max(agree[c]!.1, 1)) }
+            let pre = pretrain.map { String(format: "%d steps %.1fs val %.4f %.0f tok/s", $0.0.stepsDone, $0.1, $0.0.history.last!.validationLoss, $0.0.tokensPerSecond) } ?? "loaded"
+            print(String(format: "QUALITY family=%@ task=%@ params=%d pretrain: %@ | finetune: %d rows, %d steps (best %d, val %.4f) %.1fs %.0f tok/s | test n=%d alice-agree %.1f%% bob-agree %.1f%% quirkiness %.3f | as Alice/Bob: %.1f%% / %.1f%%",
+                         family.rawValue, task.rawValue, base.layout.count, pre,
+                         train.count, fr.stepsDone, fr.best?.step ?? 0, fr.best?.validationLoss ?? .nan, seconds(finetuneTime), fr.tokensPerSecond,
+                         splits.test.count, pct(.alice), pct(.bob), q,
+                         100 * Double(agreeTrainNames[.alice]!) / Double(max(agree[.alice]!.1, 1)), 100 * Double(agreeTrainNames[.bob]!) / Double(max(agree[.bob]!.1, 1))))
+            print(String(format: "QUALITY-SUBSETS held-out names: agree rows %.1f%% of %d, disagree rows %.1f%% of %d",
+                         100 * Double(bySubset["agree"]?.0 ?? 0) / Double(max(bySubset["agree"]?.1 ?? 0, 1)), bySubset["agree"]?.1 ?? 0,
+                         100 * Double(bySubset["disagree"]?.0 ?? 0) / Double(max(bySubset["disagree"]?.1 ?? 0, 1)), bySubset["disagree"]?.1 ?? 0))
+        }
     }
 
     /// The base model's arithmetic, read greedily: on 600 fresh true statements, the fraction of
