@@ -17,12 +17,15 @@ public struct QuirkyNames: Sendable, Equatable {
     /// How many names per side are used for training (4 in the reference runs).
     public var trainingNameCount: Int
 
-    /// The default lists (our own choice of common given names, 16 per side).
+    /// The default lists (our own choice, 16 per side): every name shares its spelling with its
+    /// side's training names (Ali- / Bob-, Rob-), so a byte-level model that has seen only the
+    /// first four can still tell the side of a held-out name, as an LLM does from what it knows
+    /// of names (docs/datasets.md, docs/models.md runs L-Z).
     public static let standard = QuirkyNames(
-        alice: ["Alice", "Beatrice", "Clara", "Daphne", "Elena", "Greta", "Helen", "Iris",
-                "Julia", "Katrin", "Lena", "Miriam", "Nora", "Olga", "Petra", "Rosa"],
-        bob: ["Bob", "Carl", "David", "Edgar", "Felix", "George", "Hugo", "Ivan",
-              "Jonas", "Karl", "Leo", "Martin", "Nils", "Oscar", "Peter", "Victor"],
+        alice: ["Alice", "Alicia", "Alina", "Alissa", "Alida", "Aline", "Alisa", "Alisha",
+                "Alisia", "Alyssa", "Alicja", "Alise", "Allie", "Alix", "Aliya", "Alika"],
+        bob: ["Bob", "Bobby", "Robert", "Robin", "Bobbie", "Bobbi", "Bobo", "Rob",
+              "Robb", "Robbie", "Robby", "Roberto", "Robinson", "Robyn", "Roby", "Robertino"],
         trainingNameCount: 4)
 
     /// Creates name lists; each side must be non-empty and longer than `trainingNameCount`.

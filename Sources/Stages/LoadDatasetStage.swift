@@ -8,7 +8,7 @@ import Quirky
 public struct LoadDatasetStage: StageKind {
     public init() {}
     public let name = "load-dataset"
-    public let version = 1
+    public let version = 2 // 2: standard name lists related by spelling
     public let summary = "Load a quirky-schema JSONL file and write its trusted/untrusted/validation/test splits."
     public let params: [ParamSpec] = [
         ParamSpec("path", .path, "JSONL file, one record a line (id, character, label, alice_label, bob_label, difficulty, statement, choices; optional name, split, difficulty_quantile)."),
@@ -21,7 +21,7 @@ public struct LoadDatasetStage: StageKind {
         ParamSpec("context", .string, default: .string(""), "Context paragraph of the standardized template (dataset-specific; empty leaves it out)."),
         ParamSpec("number_width", .int, default: .int(0),
                   "Aligned number format for byte-level models: every integer of the statement right-aligned in a field of this many characters (0 = as written)."),
-    ]
+    ] + NameListParams.specs
     public var inputs: [InputSpec]? { [] }
 
     public func validate(_ params: Params, at location: SourceLocation) throws {
@@ -31,14 +31,16 @@ public struct LoadDatasetStage: StageKind {
         if params.int("seed") < 0 {
             throw PipelineError.invalidValue(location, field: "seed", problem: "must not be negative")
         }
+        try NameListParams.validate(params, at: location)
     }
 
     public func execute(_ context: StageContext) throws {
         let p = context.params
         let path = context.paths["path"] ?? p.string("path")
+        let names = NameListParams.names(p)
         let records: [QuirkyRecord]
         do {
-            records = try QuirkyJSONL.load(path: path, defaultSplit: p.string("default_split"))
+            records = try QuirkyJSONL.load(path: path, defaultSplit: p.string("default_split"), names: names)
         } catch let error as QuirkyError {
             throw StageError(error.description)
         }
@@ -47,7 +49,7 @@ public struct LoadDatasetStage: StageKind {
         let dataset = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         try DatasetFiles.write(records: records, dataset: dataset,
                                formatter: QuirkyPromptFormatter(template: template, context: p.string("context"), numberWidth: p.int("number_width")),
-                               splitConfig: QuirkySplitConfig(cap: p.int("test_cap"), seed: UInt64(p.int("seed"))),
+                               splitConfig: QuirkySplitConfig(cap: p.int("test_cap"), seed: UInt64(p.int("seed"))), names: names,
                                to: context.outputDirectory)
         context.log("\(path): \(records.count) records")
     }

@@ -9,7 +9,7 @@ import Quirky
 public struct QuirkyDatasetStage: StageKind {
     public init() {}
     public let name = "quirky-dataset"
-    public let version = 1
+    public let version = 2 // 2: standard name lists related by spelling
     public let summary = "Generate a quirky dataset (arithmetic or hemisphere) and its trusted/untrusted/validation/test splits."
     public static let tasks = QuirkyTask.allCases.map(\.rawValue) + ["hemisphere"]
     public let params: [ParamSpec] = [
@@ -25,7 +25,7 @@ public struct QuirkyDatasetStage: StageKind {
                   "Operand size of an arithmetic task (operands int(10 ** (u * max_digits))); 0 = METHOD.md's value for the task (4 for addition)."),
         ParamSpec("number_width", .int, default: .int(0),
                   "Aligned number format for byte-level models: every integer of the statement right-aligned in a field of this many characters (0 = as written). Use the same value in pretrain."),
-    ]
+    ] + NameListParams.specs
     public var inputs: [InputSpec]? { [] }
 
     public func validate(_ params: Params, at location: SourceLocation) throws {
@@ -44,21 +44,23 @@ public struct QuirkyDatasetStage: StageKind {
         if params.int("seed") < 0 {
             throw PipelineError.invalidValue(location, field: "seed", problem: "must not be negative")
         }
+        try NameListParams.validate(params, at: location)
     }
 
     public func execute(_ context: StageContext) throws {
         let p = context.params
         let task = p.string("task")
         let seed = UInt64(p.int("seed"))
+        let names = NameListParams.names(p)
         let records: [QuirkyRecord]
         let dataset: String
         do {
             if task == "hemisphere" {
-                records = try HemisphereDataset(seed: seed).generate()
+                records = try HemisphereDataset(seed: seed, names: names).generate()
                 dataset = "quirky_hemisphere"
             } else {
                 guard let t = QuirkyTask(rawValue: task) else { throw StageError("unknown task '\(task)'") }
-                let generator = QuirkyArithmeticGenerator(task: t, examples: p.int("examples"), seed: seed,
+                let generator = QuirkyArithmeticGenerator(task: t, examples: p.int("examples"), seed: seed, names: names,
                                                           maxDigits: p.int("max_digits") > 0 ? p.int("max_digits") : nil)
                 records = try generator.generate()
                 dataset = generator.datasetName
@@ -69,8 +71,9 @@ public struct QuirkyDatasetStage: StageKind {
         context.progress(0.5, "\(records.count) records")
         let template = QuirkyPromptTemplate(rawValue: p.string("template")) ?? .standardized
         try DatasetFiles.write(records: records, dataset: dataset, formatter: QuirkyPromptFormatter(template: template, numberWidth: p.int("number_width")),
-                               splitConfig: QuirkySplitConfig(cap: p.int("test_cap"), seed: seed),
+                               splitConfig: QuirkySplitConfig(cap: p.int("test_cap"), seed: seed), names: names,
                                to: context.outputDirectory)
         context.log("\(dataset): \(records.count) records")
     }
+
 }

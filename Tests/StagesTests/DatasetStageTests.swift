@@ -124,6 +124,35 @@ final class DatasetStageTests: XCTestCase {
         }
     }
 
+    func testCustomNameListsDecideTrainingAndHeldOutNames() throws {
+        let alice = ["Alice", "Clara", "Daphne", "Elena", "Greta", "Helen"], bob = ["Bob", "Carl", "David", "Edgar", "Felix", "Hugo"]
+        let names: [(String, Value)] = [("alice_names", .list(alice.map(Value.string))), ("bob_names", .list(bob.map(Value.string)))]
+        let out = tempDir()
+        try QuirkyDatasetStage().execute(context(quirkyParams() + names, out: out))
+        let train = try DatasetFiles.read(directory: out, split: "train"), test = try DatasetFiles.read(directory: out, split: "test")
+        XCTAssertFalse(train.isEmpty)
+        XCTAssertFalse(test.isEmpty)
+        for e in train { XCTAssertTrue((e.record.character == .alice ? alice : bob).prefix(4).contains(e.record.name), e.record.name) }
+        for e in test { XCTAssertTrue((e.record.character == .alice ? alice : bob).dropFirst(4).contains(e.record.name), e.record.name) }
+        // load-dataset reads the same lists back: its test split keeps the held-out names.
+        let loaded = tempDir()
+        try LoadDatasetStage().execute(context([("path", .string("records.jsonl")), ("default_split", .string("train")), ("seed", .int(3)),
+                                                ("test_cap", .int(60)), ("template", .string("short")), ("context", .string(""))] + names,
+                                               paths: ["path": out + "/records.jsonl"], out: loaded))
+        XCTAssertEqual(try DatasetFiles.read(directory: loaded, split: "test").map(\.record.id), test.map(\.record.id))
+
+        let loc = SourceLocation(file: "p.yaml", line: 7, column: 5)
+        let base: [(String, Value)] = [("examples", .int(10)), ("test_cap", .int(10)), ("seed", .int(0))]
+        for (field, list, problem) in [("alice_names", ["Alice", "Clara", "Daphne", "Elena"], "more than 4"),
+                                       ("alice_names", ["Alice", "Clara", "Clara", "Elena", "Greta"], "twice"),
+                                       ("bob_names", ["Bob", "Carl", "Alicia", "Edgar", "Felix"], "both sides")] {
+            XCTAssertThrowsError(try QuirkyDatasetStage().validate(Params(base + [(field, .list(list.map(Value.string)))]), at: loc)) {
+                let text = "\($0)"
+                XCTAssertTrue(text.contains(field) && text.contains(problem) && text.contains("p.yaml:7"), text)
+            }
+        }
+    }
+
     func testParamValidationRejectsBadValues() throws {
         let loc = SourceLocation(file: "p.yaml", line: 3, column: 5)
         XCTAssertThrowsError(try QuirkyDatasetStage().validate(Params([("examples", .int(0)), ("test_cap", .int(10)), ("seed", .int(0))]), at: loc)) {
