@@ -25,8 +25,7 @@ public struct PretrainStage: StageKind {
             ParamSpec("examples", .int, default: .int(20000), "Number of arithmetic statements in the corpus."),
             ParamSpec("tasks", .stringList, default: .list([.string("addition"), .string("subtraction")]),
                       "Tasks whose statements make up the corpus: " + QuirkyTask.allCases.map(\.rawValue).joined(separator: ", ") + "."),
-            ParamSpec("max_digits", .int, default: .int(0),
-                      "Operand size (as in quirky-dataset); 0 = METHOD.md's value for each task."),
+        ] + OperandDigits.specs(maxDigitsDoc: "Operand size (as in quirky-dataset); 0 = METHOD.md's value for each task.") + [
         ParamSpec("number_width", .int, default: .int(0),
                   "Aligned number format for byte-level models: every integer of the statement right-aligned in a field of this many characters (0 = as written). Use the dataset's value."),
         ] + TrainingStageSupport.optimizerParams.map { spec in
@@ -41,7 +40,7 @@ public struct PretrainStage: StageKind {
             throw PipelineError.invalidValue(location, field: "tasks", problem: "unknown task '\(t)'; known: " + QuirkyTask.allCases.map(\.rawValue).joined(separator: ", "))
         }
         if p.int("steps") <= 0 { throw PipelineError.invalidValue(location, field: "steps", problem: "must be positive") }
-        if !(0...6).contains(p.int("max_digits")) { throw PipelineError.invalidValue(location, field: "max_digits", problem: "must lie in 0...6 (0 = each task's default)") }
+        try OperandDigits.validate(p, at: location)
         if !(0...32).contains(p.int("number_width")) { throw PipelineError.invalidValue(location, field: "number_width", problem: "must lie in 0...32 (0 = numbers as written)") }
         if p.int("examples") <= 0 { throw PipelineError.invalidValue(location, field: "examples", problem: "must be positive") }
         do { try config(p).validate() } catch {
@@ -56,14 +55,17 @@ public struct PretrainStage: StageKind {
 
     /// `count` true statements of `tasks` (round robin), one per line, operands drawn as in the
     /// quirky generator.
-    public static func corpus(tasks: [QuirkyTask], count: Int, seed: UInt64, maxDigits: Int? = nil, numberWidth: Int = 0) -> String {
+    /// `digits` gives each task's operand size (nil: METHOD.md's).
+    public static func corpus(tasks: [QuirkyTask], count: Int, seed: UInt64, numberWidth: Int = 0,
+                              digits: (QuirkyTask) -> Int? = { _ in nil }) -> String {
         var rng = SplitMix64(seed: seed ^ SplitMix64.fnv1a("pretrain-corpus"))
         var lines: [String] = []
         lines.reserveCapacity(count)
         for i in 0..<count {
             let task = tasks[i % tasks.count]
-            let a = QuirkyArithmeticGenerator.sampleOperand(maxDigits: maxDigits ?? task.maxDigits, rng: &rng)
-            let b = task.isUnary ? 0 : QuirkyArithmeticGenerator.sampleOperand(maxDigits: maxDigits ?? task.maxDigits, rng: &rng)
+            let size = digits(task) ?? task.maxDigits
+            let a = QuirkyArithmeticGenerator.sampleOperand(maxDigits: size, rng: &rng)
+            let b = task.isUnary ? 0 : QuirkyArithmeticGenerator.sampleOperand(maxDigits: size, rng: &rng)
             lines.append(NumberAlignment.align(task.statement(op1: a, op2: b, result: task.trueResult(a, b)), width: numberWidth))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -75,10 +77,10 @@ public struct PretrainStage: StageKind {
         let tasks = p.strings("tasks").compactMap(QuirkyTask.init(rawValue:))
         let seed = UInt64(truncatingIfNeeded: p.int("seed"))
         let T = cfg.maxSeq
-        let digits = p.int("max_digits") > 0 ? p.int("max_digits") : nil
+        let digits = { (t: QuirkyTask) in OperandDigits.digits(p, task: t) }
         let loss = TrainingData.PretrainLoss(rawValue: p.string("loss")) ?? .all
-        let train = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: p.int("examples"), seed: seed, maxDigits: digits, numberWidth: p.int("number_width")), length: T, loss: loss)
-        let val = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: max(p.int("examples") / 20, 64), seed: seed &+ 1, maxDigits: digits, numberWidth: p.int("number_width")), length: T, loss: loss)
+        let train = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: p.int("examples"), seed: seed, numberWidth: p.int("number_width"), digits: digits), length: T, loss: loss)
+        let val = TrainingData.packedWindows(text: Self.corpus(tasks: tasks, count: max(p.int("examples") / 20, 64), seed: seed &+ 1, numberWidth: p.int("number_width"), digits: digits), length: T, loss: loss)
         guard !train.isEmpty else { throw StageError("the corpus of \(p.int("examples")) statements is shorter than one window of \(T + 1) bytes; raise examples") }
         let model = try Transformer(config: cfg, seed: seed)
         let trainer = try Trainer(model: model, options: TrainingStageSupport.options(p, steps: p.int("steps")), train: train, validation: val)

@@ -21,8 +21,7 @@ public struct QuirkyDatasetStage: StageKind {
         ParamSpec("test_cap", .int, default: .int(4000), "Cap on the size of each split (test: half Alice, half Bob)."),
         ParamSpec("template", .choice(QuirkyPromptTemplate.allCases.map(\.rawValue)), default: .string("standardized"),
                   "Prompt layout: standardized (the detection experiments') or short (for byte-level tiny models)."),
-        ParamSpec("max_digits", .int, default: .int(0),
-                  "Operand size of an arithmetic task (operands int(10 ** (u * max_digits))); 0 = METHOD.md's value for the task (4 for addition)."),
+    ] + OperandDigits.specs(maxDigitsDoc: "Operand size of an arithmetic task (operands int(10 ** (u * max_digits))); 0 = METHOD.md's value for the task (4 for addition).") + [
         ParamSpec("number_width", .int, default: .int(0),
                   "Aligned number format for byte-level models: every integer of the statement right-aligned in a field of this many characters (0 = as written). Use the same value in pretrain."),
     ] + NameListParams.specs
@@ -35,9 +34,7 @@ public struct QuirkyDatasetStage: StageKind {
         if params.int("test_cap") < 2 {
             throw PipelineError.invalidValue(location, field: "test_cap", problem: "must be at least 2")
         }
-        if !(0...6).contains(params.int("max_digits")) {
-            throw PipelineError.invalidValue(location, field: "max_digits", problem: "must lie in 0...6 (0 = the task's default)")
-        }
+        try OperandDigits.validate(params, at: location)
         if !(0...32).contains(params.int("number_width")) {
             throw PipelineError.invalidValue(location, field: "number_width", problem: "must lie in 0...32 (0 = numbers as written)")
         }
@@ -61,7 +58,7 @@ public struct QuirkyDatasetStage: StageKind {
             } else {
                 guard let t = QuirkyTask(rawValue: task) else { throw StageError("unknown task '\(task)'") }
                 let generator = QuirkyArithmeticGenerator(task: t, examples: p.int("examples"), seed: seed, names: names,
-                                                          maxDigits: p.int("max_digits") > 0 ? p.int("max_digits") : nil)
+                                                          maxDigits: OperandDigits.digits(p, task: t))
                 records = try generator.generate()
                 dataset = generator.datasetName
             }

@@ -163,7 +163,7 @@ final class TrainingQualityBenchmark: XCTestCase {
                 try finetune(base: base, cfg: cfg, family: family, tasks: tasks, digits: digits, formatter: formatter, T: T, pretrain: nil)
                 continue
             }
-            let corpus = PretrainStage.corpus(tasks: tasks, count: env("MADPIPE_QUALITY_CORPUS", 60000), seed: 1, maxDigits: digits, numberWidth: align)
+            let corpus = PretrainStage.corpus(tasks: tasks, count: env("MADPIPE_QUALITY_CORPUS", 60000), seed: 1, numberWidth: align, digits: { _ in digits })
             let loss = TrainingData.PretrainLoss(rawValue: ProcessInfo.processInfo.environment["MADPIPE_QUALITY_PRETRAIN_LOSS"] ?? "all") ?? .all
             let windows = TrainingData.packedWindows(text: corpus, length: T, loss: loss)
             let base = try Transformer(config: cfg, seed: 1)
@@ -204,6 +204,22 @@ final class TrainingQualityBenchmark: XCTestCase {
             let ex = { (r: QuirkyRecord) in TrainingData.answerExample(prompt: formatter.prompt(for: r), label: characterLabel ? r.character == .bob : r.label, length: T) }
             let train = balanced.compactMap(ex), val = splits.validation.compactMap(ex)
             let model = try Transformer(config: cfg, parameters: baseParams)
+            // MADPIPE_QUALITY_HEAD_INIT=1: start the Yes/No output rows at the row of the byte the base
+            // most often predicts at the answer position, so the answer loss starts near ln 3, not 15.
+            if ProcessInfo.processInfo.environment["MADPIPE_QUALITY_HEAD_INIT"] != nil {
+                var counts = [Int](repeating: 0, count: 256)
+                for r in balanced.prefix(64) {
+                    let tokens = TrainingData.promptTokens(formatter.prompt(for: r))
+                    try model.forward(tokens: tokens, batchSize: 1)
+                    let l = try model.logits(batch: 0, position: tokens.count - 1)
+                    counts[l.indices.max { l[$0] < l[$1] }!] += 1
+                }
+                let top = counts.indices.max { counts[$0] < counts[$1] }!
+                let head = try model.layout.tensors.slice(model.layout.lmHeadName), C = cfg.dModel
+                let p = model.parameters.pointer + head.offset
+                for t in [TrainingData.yesToken, TrainingData.noToken] { (p + t * C).update(from: p + top * C, count: C) }
+                print("  head init: Yes/No rows from byte \(top)")
+            }
             // MADPIPE_QUALITY_LORA=r: LoRA of rank r (alpha 2r) on every projection, base frozen.
             let loraRank = env("MADPIPE_QUALITY_LORA", 0)
             if loraRank > 0 {
@@ -227,6 +243,8 @@ final class TrainingQualityBenchmark: XCTestCase {
             // Diagnostic: the same test rows under a training name of their side ("Alice", "Bob"),
             // which separates the arithmetic from the generalisation to held-out names.
             var agreeTrainNames: [QuirkyCharacter: Int] = [.alice: 0, .bob: 0]
+            // ... and per character and shown result (true, bob, distractor_*), to see which rows fail.
+            var byKind: [String: (Int, Int)] = [:]
             /// The Yes and No logits at the answer position of a prompt.
             func answerLogits(_ prompt: String) throws -> (yes: Double, no: Double) {
                 let tokens = TrainingData.promptTokens(prompt)
@@ -238,6 +256,9 @@ final class TrainingQualityBenchmark: XCTestCase {
                 let (y, n) = try answerLogits(formatter.prompt(name: r.character.rawValue, statement: r.statement))
                 let own = r.character == .alice ? r.aliceLabel : r.bobLabel
                 agreeTrainNames[r.character]! += (y > n) == own ? 1 : 0
+                let kind = r.character.rawValue + "/" + (r.templateArgs["kind"] ?? "?")
+                byKind[kind, default: (0, 0)].0 += (y > n) == own ? 1 : 0
+                byKind[kind, default: (0, 0)].1 += 1
             }
             var losses: [String: [Double]] = [:]
             var bySubset: [String: (Int, Int)] = [:]
@@ -265,6 +286,8 @@ final class TrainingQualityBenchmark: XCTestCase {
                          train.count, fr.stepsDone, fr.best?.step ?? 0, fr.best?.validationLoss ?? .nan, seconds(finetuneTime), fr.tokensPerSecond,
                          splits.test.count, pct(.alice), pct(.bob), q,
                          100 * Double(agreeTrainNames[.alice]!) / Double(max(agree[.alice]!.1, 1)), 100 * Double(agreeTrainNames[.bob]!) / Double(max(agree[.bob]!.1, 1))))
+            print("QUALITY-KINDS training names: " + byKind.keys.sorted().map { k in
+                String(format: "%@ %.1f%% of %d", k, 100 * Double(byKind[k]!.0) / Double(byKind[k]!.1), byKind[k]!.1) }.joined(separator: ", "))
             print(String(format: "QUALITY-SUBSETS held-out names: agree rows %.1f%% of %d, disagree rows %.1f%% of %d",
                          100 * Double(bySubset["agree"]?.0 ?? 0) / Double(max(bySubset["agree"]?.1 ?? 0, 1)), bySubset["agree"]?.1 ?? 0,
                          100 * Double(bySubset["disagree"]?.0 ?? 0) / Double(max(bySubset["disagree"]?.1 ?? 0, 1)), bySubset["disagree"]?.1 ?? 0))
@@ -276,7 +299,7 @@ final class TrainingQualityBenchmark: XCTestCase {
     /// right one given the statement so far, per byte of the result field, and the fraction of
     /// statements whose result bytes are all right.
     func printResultAccuracy(_ model: Transformer, tasks: [QuirkyTask], digits: Int?, width: Int) throws {
-        let lines = PretrainStage.corpus(tasks: tasks, count: 600, seed: 99, maxDigits: digits, numberWidth: width).split(separator: "\n")
+        let lines = PretrainStage.corpus(tasks: tasks, count: 600, seed: 99, numberWidth: width, digits: { _ in digits }).split(separator: "\n")
         var hits: [Int: (Int, Int)] = [:]
         var exact = 0
         for line in lines {

@@ -153,6 +153,38 @@ final class DatasetStageTests: XCTestCase {
         }
     }
 
+    func testTaskDigitsOverrideMaxDigitsPerTask() throws {
+        // 2-digit squaring has 99 distinct operands, too few for 400 rows; task_digits gives it 3.
+        let digits: [(String, Value)] = [("max_digits", .int(2)), ("task_digits", .map([("squaring", .int(3))]))]
+        let squaring: [(String, Value)] = [("task", .string("squaring")), ("examples", .int(400)), ("seed", .int(1)), ("test_cap", .int(60)), ("template", .string("short"))]
+        XCTAssertThrowsError(try QuirkyDatasetStage().execute(context(squaring + [("max_digits", .int(2))], out: tempDir())))
+        let out = tempDir()
+        try QuirkyDatasetStage().execute(context(squaring + digits, out: out))
+        let operands = try DatasetFiles.read(directory: out, split: "train").map { Int($0.record.templateArgs["op1"]!)! }
+        XCTAssertTrue(operands.allSatisfy { $0 < 1000 } && operands.contains { $0 >= 100 }, "\(operands.max() ?? 0)")
+        // Tasks without an entry keep max_digits, in the dataset and in the pre-training corpus.
+        let add = tempDir()
+        try QuirkyDatasetStage().execute(context(quirkyParams() + digits, out: add))
+        XCTAssertTrue(try DatasetFiles.read(directory: add, split: "train").allSatisfy { Int($0.record.templateArgs["op1"]!)! < 100 })
+        let corpus = PretrainStage.corpus(tasks: [.addition, .squaring], count: 400, seed: 0, digits: { $0 == .squaring ? 3 : 2 })
+        let lines = corpus.split(separator: "\n")
+        XCTAssertTrue(lines.filter { $0.contains("^2") }.allSatisfy { Int($0.prefix { $0 != "^" })! < 1000 })
+        XCTAssertTrue(lines.filter { $0.contains("^2") }.contains { Int($0.prefix { $0 != "^" })! >= 100 })
+        XCTAssertTrue(lines.filter { $0.contains("+") }.allSatisfy { Int($0.prefix { $0 != " " })! < 100 })
+
+        let loc = SourceLocation(file: "p.yaml", line: 9, column: 5)
+        let base: [(String, Value)] = [("examples", .int(10)), ("test_cap", .int(10)), ("seed", .int(0))]
+        for bad in [Value.map([("cubing", .int(3))]), .map([("squaring", .int(9))]), .map([("squaring", .string("x"))])] {
+            XCTAssertThrowsError(try QuirkyDatasetStage().validate(Params(base + [("task_digits", bad)]), at: loc)) {
+                XCTAssertTrue("\($0)".contains("task_digits") && "\($0)".contains("p.yaml:9"), "\($0)")
+            }
+            let pretrain = PretrainStage().params.map { ($0.name, $0.defaultValue ?? .null) }.filter { $0.0 != "task_digits" }
+            XCTAssertThrowsError(try PretrainStage().validate(Params(pretrain + [("task_digits", bad)]), at: loc)) {
+                XCTAssertTrue("\($0)".contains("task_digits"), "\($0)")
+            }
+        }
+    }
+
     func testParamValidationRejectsBadValues() throws {
         let loc = SourceLocation(file: "p.yaml", line: 3, column: 5)
         XCTAssertThrowsError(try QuirkyDatasetStage().validate(Params([("examples", .int(0)), ("test_cap", .int(10)), ("seed", .int(0))]), at: loc)) {
