@@ -25,6 +25,8 @@ public struct PretrainStage: StageKind {
             ParamSpec("examples", .int, default: .int(20000), "Number of arithmetic statements in the corpus."),
             ParamSpec("tasks", .stringList, default: .list([.string("addition"), .string("subtraction")]),
                       "Tasks whose statements make up the corpus: " + QuirkyTask.allCases.map(\.rawValue).joined(separator: ", ") + "."),
+            ParamSpec("loss", .choice(TrainingData.PretrainLoss.allCases.map(\.rawValue)), default: .string("all"),
+                      "Which bytes carry the next-byte loss: all, or results (what follows each '=', the only predictable part; the operands are random)."),
         ] + OperandDigits.specs(maxDigitsDoc: "Operand size (as in quirky-dataset); 0 = METHOD.md's value for each task.") + [
         ParamSpec("number_width", .int, default: .int(0),
                   "Aligned number format for byte-level models: every integer of the statement right-aligned in a field of this many characters (0 = as written). Use the dataset's value."),
