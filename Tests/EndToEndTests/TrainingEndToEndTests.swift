@@ -204,21 +204,12 @@ final class TrainingQualityBenchmark: XCTestCase {
             let ex = { (r: QuirkyRecord) in TrainingData.answerExample(prompt: formatter.prompt(for: r), label: characterLabel ? r.character == .bob : r.label, length: T) }
             let train = balanced.compactMap(ex), val = splits.validation.compactMap(ex)
             let model = try Transformer(config: cfg, parameters: baseParams)
-            // MADPIPE_QUALITY_HEAD_INIT=1: start the Yes/No output rows at the row of the byte the base
-            // most often predicts at the answer position, so the answer loss starts near ln 3, not 15.
+            // MADPIPE_QUALITY_HEAD_INIT=1: start the Yes/No output rows at the base's likeliest answer
+            // byte, as the finetune stage does by default (answer_init).
             if ProcessInfo.processInfo.environment["MADPIPE_QUALITY_HEAD_INIT"] != nil {
-                var counts = [Int](repeating: 0, count: 256)
-                for r in balanced.prefix(64) {
-                    let tokens = TrainingData.promptTokens(formatter.prompt(for: r))
-                    try model.forward(tokens: tokens, batchSize: 1)
-                    let l = try model.logits(batch: 0, position: tokens.count - 1)
-                    counts[l.indices.max { l[$0] < l[$1] }!] += 1
-                }
-                let top = counts.indices.max { counts[$0] < counts[$1] }!
-                let head = try model.layout.tensors.slice(model.layout.lmHeadName), C = cfg.dModel
-                let p = model.parameters.pointer + head.offset
-                for t in [TrainingData.yesToken, TrainingData.noToken] { (p + t * C).update(from: p + top * C, count: C) }
-                print("  head init: Yes/No rows from byte \(top)")
+                let byte = try model.initialiseAnswerRows(prompts: balanced.prefix(64).map { TrainingData.promptTokens(formatter.prompt(for: $0)) },
+                                                          answers: [TrainingData.yesToken, TrainingData.noToken])
+                print("  head init: Yes/No rows from byte \(byte)")
             }
             // MADPIPE_QUALITY_LORA=r: LoRA of rank r (alpha 2r) on every projection, base frozen.
             let loraRank = env("MADPIPE_QUALITY_LORA", 0)

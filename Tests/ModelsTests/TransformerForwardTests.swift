@@ -177,4 +177,38 @@ final class TransformerForwardTests: XCTestCase {
             XCTAssertEqual("\($0)", "model config: field 'nHeads' = 3 is invalid: must divide dModel (16)")
         }
     }
+
+    func testAnswerRowsStartAtTheBasesLikeliestByte() throws {
+        for family in families {
+            let model = try ModelFixtures.model(family)
+            let prompts = (0..<12).map { i in (0..<(3 + i % 5)).map { (i * 37 + $0 * 11) % 200 + 40 } }
+            let before = model.parameters.array
+            // The byte the untouched model predicts most often at the prompts' last positions.
+            var counts = [Int: Int]()
+            for p in prompts {
+                try model.forward(tokens: p, batchSize: 1)
+                let l = try model.logits(batch: 0, position: p.count - 1)
+                counts[l.indices.max { l[$0] < l[$1] }!, default: 0] += 1
+            }
+            let expected = counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }!.key
+            let top = try model.initialiseAnswerRows(prompts: prompts, answers: [89, 78])
+            XCTAssertEqual(counts[top], counts[expected], "\(family)")
+            // On a prompt where that byte wins, Yes and No now tie with it for the largest logit.
+            let p = try XCTUnwrap(prompts.first { p in
+                try! model.forward(tokens: p, batchSize: 1)
+                let l = try! model.logits(batch: 0, position: p.count - 1)
+                return l[top] >= l.max()! - 1e-5
+            })
+            try model.forward(tokens: p, batchSize: 1)
+            let l = try model.logits(batch: 0, position: p.count - 1)
+            XCTAssertEqual(l[89], l[top], accuracy: 1e-5, "\(family)")
+            XCTAssertEqual(l[78], l[top], accuracy: 1e-5, "\(family)")
+            // Only the two answer rows changed.
+            let after = model.parameters.array
+            let head = try model.layout.tensors.slice(model.layout.lmHeadName), C = model.config.dModel
+            let changed = Set(after.indices.filter { after[$0] != before[$0] })
+            XCTAssertFalse(changed.isEmpty)
+            XCTAssertTrue(changed.allSatisfy { ($0 - head.offset) / C == 89 || ($0 - head.offset) / C == 78 }, "\(family)")
+        }
+    }
 }
