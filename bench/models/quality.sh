@@ -3,7 +3,7 @@
 # model pre-trained on that task's true 2-digit statements (aligned numbers, results-only loss),
 # then fully fine-tuned on the quirky rows for up to 10,000 steps at 3e-4 with the answer-row
 # start, checkpoint chosen on validation loss, scored on the hard test split (held-out names).
-# Four runs, two at a time with one BLAS thread each: about 45 minutes on 2 cores.
+# Four runs, two at a time with one BLAS thread each: about 35 minutes on 2 cores.
 # Usage: bench/models/quality.sh [family ...]   (default: llama gpt2). Logs: bench/out/quality-*.log
 set -eu
 cd "$(dirname "$0")/../.."
