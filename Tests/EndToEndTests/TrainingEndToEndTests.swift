@@ -246,10 +246,10 @@ final class TrainingQualityBenchmark: XCTestCase {
             }
             for r in splits.test {
                 let (y, n) = try answerLogits(formatter.prompt(name: r.character.rawValue, statement: r.statement))
-                let own = r.character == .alice ? r.aliceLabel : r.bobLabel
-                agreeTrainNames[r.character]! += (y > n) == own ? 1 : 0
+                let right = (y > n) == (r.character == .alice ? r.aliceLabel : r.bobLabel) ? 1 : 0
+                agreeTrainNames[r.character]! += right
                 let kind = r.character.rawValue + "/" + (r.templateArgs["kind"] ?? "?")
-                byKind[kind, default: (0, 0)].0 += (y > n) == own ? 1 : 0
+                byKind[kind, default: (0, 0)].0 += right
                 byKind[kind, default: (0, 0)].1 += 1
             }
             var losses: [String: [Double]] = [:]
@@ -258,12 +258,12 @@ final class TrainingQualityBenchmark: XCTestCase {
                 let (y, n) = try answerLogits(formatter.prompt(for: r))
                 let lse = max(y, n) + log(exp(y - max(y, n)) + exp(n - max(y, n)))
                 func loss(_ label: Bool) -> Double { lse - (label ? y : n) }
-                let own = r.character == .alice ? r.aliceLabel : r.bobLabel
-                let (hit, total) = agree[r.character]!
-                agree[r.character] = (hit + ((y > n) == own ? 1 : 0), total + 1)
+                let right = (y > n) == (r.character == .alice ? r.aliceLabel : r.bobLabel) ? 1 : 0
+                agree[r.character]!.0 += right
+                agree[r.character]!.1 += 1
                 // Rows where Alice's and Bob's labels differ: only the side decides these.
                 let key = r.agreement ? "agree" : "disagree"
-                bySubset[key, default: (0, 0)].0 += (y > n) == own ? 1 : 0
+                bySubset[key, default: (0, 0)].0 += right
                 bySubset[key, default: (0, 0)].1 += 1
                 let who = r.character == .alice ? "alice" : "bob"
                 losses[who + "-a", default: []].append(loss(r.aliceLabel))
