@@ -14,7 +14,7 @@ import Quirky
 public struct FinetuneStage: StageKind {
     public init() {}
     public let name = "finetune"
-    public let version = 2 // 2: answer_init
+    public let version = 3 // 2: answer_init; 3: no answer_init under LoRA (it tied Yes and No)
     public let summary = "Fine-tune a model on a quirky dataset (answer-token loss, balanced classes, full or LoRA), checkpointing on a log-spaced schedule."
     public var params: [ParamSpec] {
         [
@@ -22,7 +22,7 @@ public struct FinetuneStage: StageKind {
             ParamSpec("epochs", .double, default: .double(1), "Passes over the balanced training rows (used when steps is 0)."),
             ParamSpec("patience", .int, default: .int(2), "Stop after this many evaluations without a new best validation loss (0 = never)."),
             ParamSpec("answer_init", .bool, default: .bool(true),
-                      "Start the Yes/No output rows at the row of the byte the base most often predicts after a prompt (a base pre-trained on arithmetic has never predicted a letter); false keeps the base's rows."),
+                      "Start the Yes/No output rows at the row of the byte the base most often predicts after a prompt (a base pre-trained on arithmetic has never predicted a letter); false keeps the base's rows. Full fine-tuning only: LoRA freezes the output rows, and two identical frozen rows could never tell Yes from No."),
             ParamSpec("lora_rank", .int, default: .int(0), "LoRA rank; 0 = full fine-tuning."),
             ParamSpec("lora_alpha", .double, default: .double(16), "LoRA scaling numerator (update = alpha / rank * B A)."),
             ParamSpec("lora_targets", .stringList, default: .list([]), "Projections to adapt (peft-style names or suffixes); empty = every attention and MLP projection."),
@@ -92,7 +92,7 @@ public struct FinetuneStage: StageKind {
         guard !train.isEmpty else { throw StageError("no usable training rows in \(dataDir)/train.jsonl (after balancing and the max_seq limit)") }
         guard !val.isEmpty else { throw StageError("no usable validation rows in \(dataDir)/validation.jsonl") }
 
-        if p.bool("answer_init") {
+        if p.bool("answer_init") && p.int("lora_rank") == 0 {
             let byte = try model.initialiseAnswerRows(prompts: balanced.prefix(64).map { TrainingData.promptTokens($0.prompt) },
                                                       answers: [TrainingData.yesToken, TrainingData.noToken])
             context.log("finetune: Yes/No output rows start at the row of byte \(byte), the base's likeliest answer")

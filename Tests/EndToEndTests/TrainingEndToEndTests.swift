@@ -56,6 +56,7 @@ final class TrainingEndToEndTests: XCTestCase {
           ft-history.csv: ft/history.csv
           selection.json: sel/selection.json
           chosen.json: sel/checkpoint/config.json
+          chosen: sel/checkpoint/
           hf.json: hfsel/selection.json
         """)
         let r = try s.run("run", "p.yaml")
@@ -69,6 +70,11 @@ final class TrainingEndToEndTests: XCTestCase {
         let selection = try XCTUnwrap(s.read("results/tr/selection.json"))
         XCTAssertTrue(selection.contains("\"checkpoint\": \"step-\(bestStep)\""), selection)
         XCTAssertTrue(try XCTUnwrap(s.read("results/tr/chosen.json")).contains("\"step\": \"\(bestStep)\""))
+        // LoRA leaves the output rows frozen, so answer_init (on by default) must not tie Yes and No.
+        let chosen = try ModelCheckpoint.load(from: s.dir + "/results/tr/chosen")
+        let head = try chosen.layout.tensors.slice(chosen.layout.lmHeadName), C = chosen.config.dModel
+        let row = { (t: Int) in Array(chosen.parameters.array[(head.offset + t * C)..<(head.offset + (t + 1) * C)]) }
+        XCTAssertNotEqual(row(TrainingData.yesToken), row(TrainingData.noToken), "Yes and No output rows differ after LoRA fine-tuning")
         let hf = try XCTUnwrap(s.read("results/tr/hf.json"))
         XCTAssertTrue(hf.contains("\"checkpoint\": \"checkpoint-20\""), hf)
         XCTAssertTrue(hf.contains("\"value\": 0.4"), hf)
@@ -202,7 +208,23 @@ final class TrainingQualityBenchmark: XCTestCase {
             // MADPIPE_QUALITY_LABEL=character: a sanity check with a trivially learnable label (is the name Bob's side).
             let characterLabel = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_LABEL"] == "character"
             let ex = { (r: QuirkyRecord) in TrainingData.answerExample(prompt: formatter.prompt(for: r), label: characterLabel ? r.character == .bob : r.label, length: T) }
-            let train = balanced.compactMap(ex), val = splits.validation.compactMap(ex)
+            var train = balanced.compactMap(ex)
+            let val = splits.validation.compactMap(ex)
+            // MADPIPE_QUALITY_REHEARSAL=f: add f x (training rows) windows of plain arithmetic text
+            // (results-only loss, fresh statements), each weighing as much as one answer in the
+            // batch, so fine-tuning keeps exercising the base's arithmetic.
+            let rehearsal = envD("MADPIPE_QUALITY_REHEARSAL", 0)
+            if rehearsal > 0 {
+                let text = PretrainStage.corpus(tasks: [task], count: Int(rehearsal * Double(train.count)) * T / 8, seed: 7, numberWidth: formatter.numberWidth, digits: { _ in digits })
+                let windows = TrainingData.packedWindows(text: text, length: T, loss: .results).prefix(Int(rehearsal * Double(train.count))).map { w in
+                    var w = w
+                    let total = w.mask.reduce(0, +)
+                    if total > 0 { w.mask = w.mask.map { $0 / total } }
+                    return w
+                }
+                print("  rehearsal: \(windows.count) arithmetic windows beside \(train.count) answers")
+                train += windows
+            }
             let model = try Transformer(config: cfg, parameters: baseParams)
             // MADPIPE_QUALITY_HEAD_INIT=1: start the Yes/No output rows at the base's likeliest answer
             // byte, as the finetune stage does by default (answer_init).
