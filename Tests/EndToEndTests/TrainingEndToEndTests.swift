@@ -209,6 +209,26 @@ final class TrainingQualityBenchmark: XCTestCase {
             let characterLabel = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_LABEL"] == "character"
             let ex = { (r: QuirkyRecord) in TrainingData.answerExample(prompt: formatter.prompt(for: r), label: characterLabel ? r.character == .bob : r.label, length: T) }
             var train = balanced.compactMap(ex)
+            // MADPIPE_QUALITY_AUX=w: on rows that show the true result, also weigh the next-byte
+            // loss of the result bytes (w in all), the base's own task, at the positions where the
+            // answer has to read it.
+            let aux = Float(envD("MADPIPE_QUALITY_AUX", 0))
+            if aux > 0 {
+                train = balanced.compactMap { r -> TrainingExample? in
+                    guard var e = ex(r) else { return nil }
+                    guard r.templateArgs["kind"] == "true" else { return e }
+                    let p = TrainingData.promptTokens(formatter.prompt(for: r))
+                    let eq = p.lastIndex(of: 61)!
+                    var end = eq + 1
+                    while end < p.count, p[end] == 32 || p[end] == 45 || (48...57).contains(p[end]) { end += 1 }
+                    while p[end - 1] == 32 { end -= 1 }
+                    for i in eq..<(end - 1) { e.mask[i] = aux / Float(end - 1 - eq) }
+                    if r.id == balanced.first(where: { $0.templateArgs["kind"] == "true" })?.id {
+                        print("  aux loss on \"" + String(decoding: p[(eq + 1)..<end].map(UInt8.init), as: UTF8.self) + "\" of: " + formatter.prompt(for: r))
+                    }
+                    return e
+                }
+            }
             let val = splits.validation.compactMap(ex)
             // MADPIPE_QUALITY_REHEARSAL=f: add f x (training rows) windows of plain arithmetic text
             // (results-only loss, fresh statements), each weighing as much as one answer in the
@@ -226,6 +246,12 @@ final class TrainingQualityBenchmark: XCTestCase {
                 train += windows
             }
             let model = try Transformer(config: cfg, parameters: baseParams)
+            // The base on the hard test rows' statements with their true results.
+            let hardStatements = splits.test.filter { $0.character == .alice }.map { r in
+                NumberAlignment.align(task.statement(op1: Int(r.templateArgs["op1"]!)!, op2: Int(r.templateArgs["op2"] ?? "0")!,
+                                                     result: task.trueResult(Int(r.templateArgs["op1"]!)!, Int(r.templateArgs["op2"] ?? "0")!)), width: formatter.numberWidth)
+            }
+            print(String(format: "BASE on the hard test statements: whole result right %.1f%% of %d", 100 * (try exactResults(model, lines: hardStatements)), hardStatements.count))
             // MADPIPE_QUALITY_HEAD_INIT=1: start the Yes/No output rows at the base's likeliest answer
             // byte, as the finetune stage does by default (answer_init).
             if ProcessInfo.processInfo.environment["MADPIPE_QUALITY_HEAD_INIT"] != nil {
@@ -266,14 +292,18 @@ final class TrainingQualityBenchmark: XCTestCase {
                 let logits = try model.logits(batch: 0, position: tokens.count - 1)
                 return (Double(logits[TrainingData.yesToken]), Double(logits[TrainingData.noToken]))
             }
+            // MADPIPE_QUALITY_ERRORS=path: write the rows answered wrongly under the training names there.
+            var errors = "character\tkind\tstatement\tyes_minus_no\n"
             for r in splits.test {
                 let (y, n) = try answerLogits(formatter.prompt(name: r.character.rawValue, statement: r.statement))
                 let right = (y > n) == (r.character == .alice ? r.aliceLabel : r.bobLabel) ? 1 : 0
+                if right == 0 { errors += "\(r.character.rawValue)\t\(r.templateArgs["kind"] ?? "?")\t\(r.statement)\t\(y - n)\n" }
                 agreeTrainNames[r.character]! += right
                 let kind = r.character.rawValue + "/" + (r.templateArgs["kind"] ?? "?")
                 byKind[kind, default: (0, 0)].0 += right
                 byKind[kind, default: (0, 0)].1 += 1
             }
+            if let path = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_ERRORS"] { try errors.write(toFile: path, atomically: true, encoding: .utf8) }
             var losses: [String: [Double]] = [:]
             var bySubset: [String: (Int, Int)] = [:]
             for r in splits.test {
@@ -313,7 +343,13 @@ final class TrainingQualityBenchmark: XCTestCase {
     /// right one given the statement so far, per byte of the result field, and the fraction of
     /// statements whose result bytes are all right.
     func printResultAccuracy(_ model: Transformer, tasks: [QuirkyTask], digits: Int?, width: Int) throws {
-        let lines = PretrainStage.corpus(tasks: tasks, count: 600, seed: 99, numberWidth: width, digits: { _ in digits }).split(separator: "\n")
+        let lines = PretrainStage.corpus(tasks: tasks, count: 600, seed: 99, numberWidth: width, digits: { _ in digits }).split(separator: "\n").map(String.init)
+        _ = try exactResults(model, lines: lines, print: true)
+    }
+
+    /// The fraction of `lines` (true statements) whose result bytes the model predicts greedily;
+    /// with `print`, also the BASE line with the fraction per result byte.
+    func exactResults(_ model: Transformer, lines: [String], print printLine: Bool = false) throws -> Double {
         var hits: [Int: (Int, Int)] = [:]
         var exact = 0
         for line in lines {
@@ -332,8 +368,11 @@ final class TrainingQualityBenchmark: XCTestCase {
             exact += all ? 1 : 0
         }
         let per = hits.keys.sorted().map { String(format: "%.0f", 100 * Double(hits[$0]!.0) / Double(hits[$0]!.1)) }
-        print(String(format: "BASE result bytes right per position after '=': [%@]%%; whole result right: %.1f%% of %d statements",
-                     per.joined(separator: " "), 100 * Double(exact) / Double(lines.count), lines.count))
+        if printLine {
+            print(String(format: "BASE result bytes right per position after '=': [%@]%%; whole result right: %.1f%% of %d statements",
+                         per.joined(separator: " "), 100 * Double(exact) / Double(lines.count), lines.count))
+        }
+        return Double(exact) / Double(max(lines.count, 1))
     }
 
     /// Training throughput (Trainer steps: forward, backward, clipping, AdamW) at d_model 256,
