@@ -216,16 +216,7 @@ final class TrainingQualityBenchmark: XCTestCase {
             if aux > 0 {
                 train = balanced.compactMap { r -> TrainingExample? in
                     guard var e = ex(r) else { return nil }
-                    guard r.templateArgs["kind"] == "true" else { return e }
-                    let p = TrainingData.promptTokens(formatter.prompt(for: r))
-                    let eq = p.lastIndex(of: 61)!
-                    var end = eq + 1
-                    while end < p.count, p[end] == 32 || p[end] == 45 || (48...57).contains(p[end]) { end += 1 }
-                    while p[end - 1] == 32 { end -= 1 }
-                    for i in eq..<(end - 1) { e.mask[i] = aux / Float(end - 1 - eq) }
-                    if r.id == balanced.first(where: { $0.templateArgs["kind"] == "true" })?.id {
-                        print("  aux loss on \"" + String(decoding: p[(eq + 1)..<end].map(UInt8.init), as: UTF8.self) + "\" of: " + formatter.prompt(for: r))
-                    }
+                    if r.templateArgs["kind"] == "true" { TrainingData.weighResult(of: &e, weight: aux) }
                     return e
                 }
             }
