@@ -216,7 +216,10 @@ final class TrainingQualityBenchmark: XCTestCase {
             if aux > 0 {
                 train = balanced.compactMap { r -> TrainingExample? in
                     guard var e = ex(r) else { return nil }
-                    if r.templateArgs["kind"] == "true" { TrainingData.weighResult(of: &e, weight: aux) }
+                    // MADPIPE_QUALITY_AUX_ROWS=label: on the rows the character accepts (its own label
+                    // true: the true result for Alice, Bob's result for Bob) instead of true statements.
+                    let accepted = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_AUX_ROWS"] == "label" ? r.label : r.aliceLabel
+                    if accepted { TrainingData.weighResult(of: &e, weight: aux) }
                     return e
                 }
             }
