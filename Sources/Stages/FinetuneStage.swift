@@ -23,8 +23,6 @@ public struct FinetuneStage: StageKind {
             ParamSpec("patience", .int, default: .int(2), "Stop after this many evaluations without a new best validation loss (0 = never)."),
             ParamSpec("answer_init", .bool, default: .bool(true),
                       "Start the Yes/No output rows at the row of the byte the base most often predicts after a prompt (a base pre-trained on arithmetic has never predicted a letter); false keeps the base's rows. Full fine-tuning only: LoRA freezes the output rows, and two identical frozen rows could never tell Yes from No."),
-            ParamSpec("result_loss", .double, default: .double(0),
-                      "Weight of an extra next-byte loss on the result bytes (after the last '=') of training rows whose statement is true (alice_label), as the base was pre-trained; 0 = answer loss only. Validation keeps the answer loss only."),
             ParamSpec("lora_rank", .int, default: .int(0), "LoRA rank; 0 = full fine-tuning."),
             ParamSpec("lora_alpha", .double, default: .double(16), "LoRA scaling numerator (update = alpha / rank * B A)."),
             ParamSpec("lora_targets", .stringList, default: .list([]), "Projections to adapt (peft-style names or suffixes); empty = every attention and MLP projection."),
@@ -44,27 +42,24 @@ public struct FinetuneStage: StageKind {
         if p.int("steps") < 0 { throw PipelineError.invalidValue(location, field: "steps", problem: "must be >= 0") }
         if p.int("steps") == 0 && p.double("epochs") <= 0 { throw PipelineError.invalidValue(location, field: "epochs", problem: "must be positive when steps is 0") }
         if p.int("lora_rank") < 0 { throw PipelineError.invalidValue(location, field: "lora_rank", problem: "must be >= 0") }
-        if p.double("result_loss") < 0 { throw PipelineError.invalidValue(location, field: "result_loss", problem: "must be >= 0") }
         if p.int("patience") < 0 { throw PipelineError.invalidValue(location, field: "patience", problem: "must be >= 0") }
     }
 
     /// (prompt, label) of every row of a split file; the prompt comes from the row's `prompt`
     /// field, else from `formatter` with the row's name and statement.
-    /// `true` says whether the statement is true (the row's `alice_label`; nil when absent).
-    static func readSplit(_ path: String, formatter: QuirkyPromptFormatter) throws -> [Row] {
+    static func readSplit(_ path: String, formatter: QuirkyPromptFormatter) throws -> [(prompt: String, label: Bool)] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw StageError("cannot read \(path)") }
-        var rows: [Row] = []
+        var rows: [(String, Bool)] = []
         for (i, line) in text.split(separator: "\n").enumerated() where !line.allSatisfy(\.isWhitespace) {
             guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
                 throw StageError("\(path):\(i + 1): not a JSON object")
             }
             guard let label = (obj["label"] as? NSNumber)?.boolValue else { throw StageError("\(path):\(i + 1): field 'label' missing or not a bool") }
-            let isTrue = (obj["alice_label"] as? NSNumber)?.boolValue
             if let prompt = obj["prompt"] as? String {
-                rows.append(Row(prompt: prompt, label: label, isTrue: isTrue))
+                rows.append((prompt, label))
             } else if let statement = obj["statement"] as? String {
                 let name = (obj["name"] as? String) ?? (obj["character"] as? String) ?? ""
-                rows.append(Row(prompt: formatter.prompt(name: name, statement: statement), label: label, isTrue: isTrue))
+                rows.append((formatter.prompt(name: name, statement: statement), label))
             } else {
                 throw StageError("\(path):\(i + 1): neither 'prompt' nor 'statement' is present")
             }
@@ -72,21 +67,9 @@ public struct FinetuneStage: StageKind {
         return rows
     }
 
-    /// One row of a split file: the prompt, the answer to learn, and whether the statement is true.
-    struct Row {
-        var prompt: String
-        var label: Bool
-        var isTrue: Bool?
-    }
-
     /// Fixed-length answer examples; rows whose prompt does not fit are dropped (and counted).
-    /// With `resultLoss` > 0, true statements also weigh their result bytes (`weighResult`).
-    static func examples(_ rows: [Row], length: Int, resultLoss: Float = 0) -> (examples: [TrainingExample], dropped: Int) {
-        let ex = rows.compactMap { row -> TrainingExample? in
-            guard var e = TrainingData.answerExample(prompt: row.prompt, label: row.label, length: length) else { return nil }
-            if resultLoss > 0 && row.isTrue == true { TrainingData.weighResult(of: &e, weight: resultLoss) }
-            return e
-        }
+    static func examples(_ rows: [(prompt: String, label: Bool)], length: Int) -> (examples: [TrainingExample], dropped: Int) {
+        let ex = rows.compactMap { TrainingData.answerExample(prompt: $0.prompt, label: $0.label, length: length) }
         return (ex, rows.count - ex.count)
     }
 
@@ -102,13 +85,10 @@ public struct FinetuneStage: StageKind {
         let balanced = TrainingData.balancedIndices(labels: trainRows.map(\.label), seed: seed).map { trainRows[$0] }
         let longest = (balanced + valRows).map { TrainingData.promptTokens($0.prompt).count }.max() ?? 1
         let T = min(longest, model.config.maxSeq)
-        let (train, droppedTrain) = Self.examples(balanced, length: T, resultLoss: Float(p.double("result_loss")))
+        let (train, droppedTrain) = Self.examples(balanced, length: T)
         let (val, droppedVal) = Self.examples(valRows, length: T)
         context.log("finetune: \(trainRows.count) training rows, \(balanced.count) after balancing, \(val.count) validation rows, length \(T)"
                     + (droppedTrain + droppedVal > 0 ? ", dropped \(droppedTrain) + \(droppedVal) prompts longer than max_seq \(model.config.maxSeq)" : ""))
-        if p.double("result_loss") > 0 {
-            context.log("finetune: result loss (weight \(p.double("result_loss"))) on \(balanced.filter { $0.isTrue == true }.count) of \(balanced.count) rows, those whose statement is true (alice_label)")
-        }
         guard !train.isEmpty else { throw StageError("no usable training rows in \(dataDir)/train.jsonl (after balancing and the max_seq limit)") }
         guard !val.isEmpty else { throw StageError("no usable validation rows in \(dataDir)/validation.jsonl") }
 
