@@ -248,7 +248,8 @@ final class TrainingQualityBenchmark: XCTestCase {
             print(String(format: "BASE on the hard test statements: whole result right %.1f%% of %d", 100 * (try exactResults(model, lines: hardStatements)), hardStatements.count))
             // MADPIPE_QUALITY_HEAD_INIT=1: start the Yes/No output rows at the base's likeliest answer
             // byte, as the finetune stage does by default (answer_init).
-            if ProcessInfo.processInfo.environment["MADPIPE_QUALITY_HEAD_INIT"] != nil {
+            // Not under LoRA, whose frozen output rows it would tie (the stage skips it there too).
+            if ProcessInfo.processInfo.environment["MADPIPE_QUALITY_HEAD_INIT"] != nil && env("MADPIPE_QUALITY_LORA", 0) == 0 {
                 let byte = try model.initialiseAnswerRows(prompts: balanced.prefix(64).map { TrainingData.promptTokens(formatter.prompt(for: $0)) },
                                                           answers: [TrainingData.yesToken, TrainingData.noToken])
                 print("  head init: Yes/No rows from byte \(byte)")
