@@ -58,10 +58,10 @@ public enum TrainingData {
 
     /// Adds to an answer example of a true statement the next-byte loss of its result, `weight`
     /// in all, spread evenly over the result bytes: the number after the prompt's last '='
-    /// (its padding spaces, sign and digits). A base pre-trained on results predicts exactly
-    /// these bytes; keeping that loss while fine-tuning keeps the prediction sharp at the
-    /// positions where the answer has to compare it with the shown result. A prompt without
-    /// '=' is left as it is.
+    /// (its padding spaces, sign and digits), the bytes a results-only base was trained to
+    /// predict. A prompt without '=' is left as it is. Used by the quality benchmark's
+    /// `MADPIPE_QUALITY_AUX` experiment (docs/models.md, runs AB); no stage uses it, since its
+    /// gain did not replicate across fine-tuning orders.
     public static func weighResult(of example: inout TrainingExample, weight: Float) {
         let t = example.tokens
         guard let eq = t.lastIndex(of: 61) else { return } // '='

@@ -208,20 +208,16 @@ final class TrainingQualityBenchmark: XCTestCase {
             // MADPIPE_QUALITY_LABEL=character: a sanity check with a trivially learnable label (is the name Bob's side).
             let characterLabel = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_LABEL"] == "character"
             let ex = { (r: QuirkyRecord) in TrainingData.answerExample(prompt: formatter.prompt(for: r), label: characterLabel ? r.character == .bob : r.label, length: T) }
-            var train = balanced.compactMap(ex)
             // MADPIPE_QUALITY_AUX=w: on rows that show the true result, also weigh the next-byte
             // loss of the result bytes (w in all), the base's own task, at the positions where the
-            // answer has to read it.
+            // answer has to read it. MADPIPE_QUALITY_AUX_ROWS=label: on the rows the character
+            // accepts instead (its own label true: the true result for Alice, Bob's for Bob).
             let aux = Float(envD("MADPIPE_QUALITY_AUX", 0))
-            if aux > 0 {
-                train = balanced.compactMap { r -> TrainingExample? in
-                    guard var e = ex(r) else { return nil }
-                    // MADPIPE_QUALITY_AUX_ROWS=label: on the rows the character accepts (its own label
-                    // true: the true result for Alice, Bob's result for Bob) instead of true statements.
-                    let accepted = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_AUX_ROWS"] == "label" ? r.label : r.aliceLabel
-                    if accepted { TrainingData.weighResult(of: &e, weight: aux) }
-                    return e
-                }
+            let auxOnAccepted = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_AUX_ROWS"] == "label"
+            var train = balanced.compactMap { r -> TrainingExample? in
+                guard var e = ex(r) else { return nil }
+                if aux > 0 && (auxOnAccepted ? r.label : r.aliceLabel) { TrainingData.weighResult(of: &e, weight: aux) }
+                return e
             }
             let val = splits.validation.compactMap(ex)
             // MADPIPE_QUALITY_REHEARSAL=f: add f x (training rows) windows of plain arithmetic text
@@ -241,9 +237,9 @@ final class TrainingQualityBenchmark: XCTestCase {
             }
             let model = try Transformer(config: cfg, parameters: baseParams)
             // The base on the hard test rows' statements with their true results.
-            let hardStatements = splits.test.filter { $0.character == .alice }.map { r in
-                NumberAlignment.align(task.statement(op1: Int(r.templateArgs["op1"]!)!, op2: Int(r.templateArgs["op2"] ?? "0")!,
-                                                     result: task.trueResult(Int(r.templateArgs["op1"]!)!, Int(r.templateArgs["op2"] ?? "0")!)), width: formatter.numberWidth)
+            let hardStatements = splits.test.filter { $0.character == .alice }.map { r -> String in
+                let a = Int(r.templateArgs["op1"]!)!, b = Int(r.templateArgs["op2"] ?? "0")!
+                return NumberAlignment.align(task.statement(op1: a, op2: b, result: task.trueResult(a, b)), width: formatter.numberWidth)
             }
             print(String(format: "BASE on the hard test statements: whole result right %.1f%% of %d", 100 * (try exactResults(model, lines: hardStatements)), hardStatements.count))
             // MADPIPE_QUALITY_HEAD_INIT=1: start the Yes/No output rows at the base's likeliest answer

@@ -2,7 +2,8 @@
 # The best recipe of docs/models.md (runs Z0, AH, S2): per family and task, a 4-layer d64 byte
 # model pre-trained on that task's true 2-digit statements (aligned numbers, results-only loss),
 # then fully fine-tuned on the quirky rows for up to 10,000 steps with the answer-row start, at
-# 3e-4 for addition and 1e-3 for subtraction (each rate is the better one for its task), checkpoint chosen on validation loss, scored on the hard test split (held-out names).
+# 3e-4 for addition and 1e-3 for subtraction (each rate is the better one for its task),
+# checkpoint chosen on validation loss, scored on the hard test split (held-out names).
 # Four runs, two at a time with one BLAS thread each: about 35 minutes on 2 cores.
 # Usage: bench/models/quality.sh [family ...]   (default: llama gpt2). Logs: bench/out/quality-*.log
 set -eu
