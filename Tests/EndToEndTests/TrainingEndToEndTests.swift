@@ -259,12 +259,41 @@ final class TrainingQualityBenchmark: XCTestCase {
             var fo = TrainingOptions(steps: env("MADPIPE_QUALITY_FINETUNE_STEPS", 600), batchSize: env("MADPIPE_QUALITY_BATCH", 32), learningRate: envD("MADPIPE_QUALITY_FINETUNE_LR", 1e-3))
             fo.patience = env("MADPIPE_QUALITY_PATIENCE", 3)
             fo.weightDecay = envD("MADPIPE_QUALITY_FINETUNE_WD", fo.weightDecay)
+            fo.dropout = envD("MADPIPE_QUALITY_DROPOUT", 0)
             fo.evalEvery = env("MADPIPE_QUALITY_EVAL_EVERY", 100)
             fo.seed = UInt64(env("MADPIPE_QUALITY_SEED", 4)) // the order of the fine-tuning rows
             var best: [Float] = []
             var bestLoss = Double.infinity
             let ft = try Trainer(model: model, options: fo, train: train, validation: val)
-            ft.onEvaluation = { r, m in print(String(format: "  eval step %d train %.4f val %.4f", r.step, r.trainLoss, r.validationLoss)); if r.validationLoss < bestLoss { bestLoss = r.validationLoss; best = trainable(m).array } }
+            // MADPIPE_QUALITY_EMA=d: also keep an exponential moving average of the weights (decay d
+            // per step) and select and test the average instead of the raw weights.
+            let emaDecay = Float(envD("MADPIPE_QUALITY_EMA", 0))
+            var ema = emaDecay > 0 ? trainable(model).array : []
+            // MADPIPE_QUALITY_L2SP=l: after each step also pull the weights toward the base's
+            // (p -= lr x l x (p - base)), a decay that keeps what pre-training learnt.
+            let l2sp = envD("MADPIPE_QUALITY_L2SP", 0)
+            let start = trainable(model).array
+            ft.onProgress = { pr in
+                let p = trainable(model).pointer
+                if l2sp > 0 {
+                    let k = Float(fo.schedule.rate(step: pr.step) * l2sp)
+                    for i in start.indices { p[i] -= k * (p[i] - start[i]) }
+                }
+                if emaDecay > 0 { for i in ema.indices { ema[i] = emaDecay * ema[i] + (1 - emaDecay) * p[i] } }
+            }
+            ft.onEvaluation = { r, m in
+                guard emaDecay > 0 else {
+                    print(String(format: "  eval step %d train %.4f val %.4f", r.step, r.trainLoss, r.validationLoss))
+                    if r.validationLoss < bestLoss { bestLoss = r.validationLoss; best = trainable(m).array }
+                    return
+                }
+                let raw = trainable(m).array
+                try trainable(m).assign(ema)
+                let v = try ft.validationLoss()
+                try trainable(m).assign(raw)
+                print(String(format: "  eval step %d train %.4f val %.4f average val %.4f", r.step, r.trainLoss, r.validationLoss, v))
+                if v < bestLoss { bestLoss = v; best = ema }
+            }
             let fr = try ft.run()
             try trainable(model).assign(best)
             let finetuneTime = t1.duration(to: clock.now)
@@ -297,6 +326,7 @@ final class TrainingQualityBenchmark: XCTestCase {
             if let path = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_ERRORS"] { try errors.write(toFile: path, atomically: true, encoding: .utf8) }
             var losses: [String: [Double]] = [:]
             var bySubset: [String: (Int, Int)] = [:]
+            var byName: [String: (Int, Int)] = [:]
             for r in splits.test {
                 let (y, n) = try answerLogits(formatter.prompt(for: r))
                 let lse = max(y, n) + log(exp(y - max(y, n)) + exp(n - max(y, n)))
@@ -308,6 +338,8 @@ final class TrainingQualityBenchmark: XCTestCase {
                 let key = r.agreement ? "agree" : "disagree"
                 bySubset[key, default: (0, 0)].0 += right
                 bySubset[key, default: (0, 0)].1 += 1
+                byName[r.name, default: (0, 0)].0 += right
+                byName[r.name, default: (0, 0)].1 += 1
                 let who = r.character == .alice ? "alice" : "bob"
                 losses[who + "-a", default: []].append(loss(r.aliceLabel))
                 losses[who + "-b", default: []].append(loss(r.bobLabel))
@@ -323,6 +355,8 @@ final class TrainingQualityBenchmark: XCTestCase {
                          100 * Double(agreeTrainNames[.alice]!) / Double(max(agree[.alice]!.1, 1)), 100 * Double(agreeTrainNames[.bob]!) / Double(max(agree[.bob]!.1, 1))))
             print("QUALITY-KINDS training names: " + byKind.keys.sorted().map { k in
                 String(format: "%@ %.1f%% of %d", k, 100 * Double(byKind[k]!.0) / Double(byKind[k]!.1), byKind[k]!.1) }.joined(separator: ", "))
+            print("QUALITY-NAMES held-out names: " + (names.heldOutNames(for: .alice) + names.heldOutNames(for: .bob)).compactMap { k in
+                byName[k].map { String(format: "%@ %.1f%% of %d", k, 100 * Double($0.0) / Double(max($0.1, 1)), $0.1) } }.joined(separator: ", "))
             print(String(format: "QUALITY-SUBSETS held-out names: agree rows %.1f%% of %d, disagree rows %.1f%% of %d",
                          100 * Double(bySubset["agree"]?.0 ?? 0) / Double(max(bySubset["agree"]?.1 ?? 0, 1)), bySubset["agree"]?.1 ?? 0,
                          100 * Double(bySubset["disagree"]?.0 ?? 0) / Double(max(bySubset["disagree"]?.1 ?? 0, 1)), bySubset["disagree"]?.1 ?? 0))
