@@ -260,6 +260,7 @@ final class TrainingQualityBenchmark: XCTestCase {
             fo.patience = env("MADPIPE_QUALITY_PATIENCE", 3)
             fo.weightDecay = envD("MADPIPE_QUALITY_FINETUNE_WD", fo.weightDecay)
             fo.dropout = envD("MADPIPE_QUALITY_DROPOUT", 0)
+            fo.minLearningRateFraction = envD("MADPIPE_QUALITY_MIN_LR", fo.minLearningRateFraction)
             fo.evalEvery = env("MADPIPE_QUALITY_EVAL_EVERY", 100)
             fo.seed = UInt64(env("MADPIPE_QUALITY_SEED", 4)) // the order of the fine-tuning rows
             var best: [Float] = []
