@@ -25,8 +25,6 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case noTargets
     /// A layer, batch row, position or head index is out of range.
     case indexOutOfRange(what: String, index: Int, count: Int)
-    /// A dropout rate outside [0, 1).
-    case invalidDropout(rate: Float)
 
     public var description: String {
         switch self {
@@ -52,8 +50,6 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "backward from the loss needs a forward pass with targets"
         case let .indexOutOfRange(what, index, count):
             return "\(what) index \(index) is out of range 0..<\(count)"
-        case let .invalidDropout(rate):
-            return "dropout rate \(rate) is outside [0, 1)"
         }
     }
 }

@@ -31,11 +31,9 @@ public enum ReferenceTransformer {
 
     /// Runs the reference on `tokens` ([T]) with `parameters` laid out as `ParameterLayout(config:)`
     /// and, when given, adapters (whose layout must come from the same config) and a perturbation
-    /// of one block's head outputs. `dropoutMasks[Dropout.site(...)]` ([T * C] each), when given,
-    /// multiply the attention and MLP branch outputs as the fast model's `Dropout` does.
+    /// of one block's head outputs.
     public static func run(config: ModelConfig, parameters: [Float], lora: LoRAAdapters? = nil,
-                           tokens: [Int], perturbation: HeadPerturbation? = nil,
-                           dropoutMasks: [[Float]]? = nil) throws -> Output {
+                           tokens: [Int], perturbation: HeadPerturbation? = nil) throws -> Output {
         let layout = try ParameterLayout(config: config)
         guard parameters.count == layout.count else {
             throw ModelError.shapeMismatch(argument: "parameters", expected: layout.count, got: parameters.count)
@@ -142,12 +140,7 @@ public enum ReferenceTransformer {
                 for c in 0..<C { heads[perturbation.position][c] += perturbation.delta[c] }
             }
             allHeads.append(heads)
-            /// A branch output of position t through its dropout mask, if any.
-            func drop(_ y: [Double], mlp: Bool, _ t: Int) -> [Double] {
-                guard let m = dropoutMasks?[Dropout.site(layer: l, mlp: mlp)] else { return y }
-                return (0..<C).map { y[$0] * Double(m[t * C + $0]) }
-            }
-            let mid = (0..<T).map { t in zip(x[t], drop(linear(heads[t], blk.attnOut), mlp: false, t)).map(+) }
+            let mid = (0..<T).map { t in zip(x[t], linear(heads[t], blk.attnOut)).map(+) }
             let n2 = mid.map { norm($0, blk.norm2) }
             x = (0..<T).map { t -> [Double] in
                 let act: [Double]
@@ -159,7 +152,7 @@ public enum ReferenceTransformer {
                     let g = linear(n2[t], blk.mlpIn[0]), up = linear(n2[t], blk.mlpIn[1])
                     act = zip(g, up).map { $0 / (1 + exp(-$0)) * $1 }
                 }
-                return zip(mid[t], drop(linear(act, blk.mlpOut), mlp: true, t)).map(+)
+                return zip(mid[t], linear(act, blk.mlpOut)).map(+)
             }
             residuals.append(x)
         }

@@ -32,8 +32,6 @@ public struct TrainingOptions: Equatable, Sendable {
     public var epsilon: Double = 1e-8
     /// Global gradient-norm limit (0 = no clipping).
     public var clipNorm: Double = 1.0
-    /// Residual dropout rate of the training steps (0 = none; evaluation never drops).
-    public var dropout: Double = 0
     /// Evaluate also at every multiple of this step (0 = powers of two and the end only).
     public var evalEvery: Int = 0
     /// Stop after this many consecutive evaluations without a new best validation loss
@@ -62,7 +60,6 @@ public struct TrainingOptions: Equatable, Sendable {
         "steps=\(steps) batch=\(batchSize) lr=\(learningRate) warmup=\(warmupFraction) decay=\(decay.rawValue) "
             + "min=\(minLearningRateFraction) wd=\(weightDecay) b1=\(beta1) b2=\(beta2) eps=\(epsilon) "
             + "clip=\(clipNorm) every=\(evalEvery) patience=\(patience) seed=\(seed)"
-            + (dropout > 0 ? " dropout=\(dropout)" : "")
     }
 }
 
@@ -157,9 +154,6 @@ public final class Trainer {
         guard options.learningRate > 0 else { throw TrainerError.invalidOption(name: "lr", reason: "must be positive, got \(options.learningRate)") }
         guard (0...1).contains(options.warmupFraction) else {
             throw TrainerError.invalidOption(name: "warmup", reason: "must be in [0, 1], got \(options.warmupFraction)")
-        }
-        guard (0..<1).contains(options.dropout) else {
-            throw TrainerError.invalidOption(name: "dropout", reason: "must be in [0, 1), got \(options.dropout)")
         }
         guard let first = train.first else { throw TrainerError.noExamples(which: "training") }
         guard !validation.isEmpty else { throw TrainerError.noExamples(which: "validation") }
@@ -270,11 +264,7 @@ public final class Trainer {
             let step = state.step + 1
             let (tokens, targets, mask) = batch(step: step)
             model.zeroGradients()
-            // Each step's masks come from (seed, step), so a resumed run drops what it would have.
-            let dropout = options.dropout > 0
-                ? Dropout(rate: Float(options.dropout), seed: options.seed &* 0x2545_F491_4F6C_DD1D &+ UInt64(step)) : nil
-            let loss = Double(try model.forward(tokens: tokens, batchSize: options.batchSize, targets: targets,
-                                                lossMask: mask, dropout: dropout))
+            let loss = Double(try model.forward(tokens: tokens, batchSize: options.batchSize, targets: targets, lossMask: mask))
             guard loss.isFinite else { throw TrainerError.nonFiniteLoss(step: step) }
             try model.backward()
             if options.clipNorm > 0 { GradientClipping.clip([grads.buffer], maxNorm: options.clipNorm) }

@@ -67,7 +67,6 @@ extension Transformer {
             }
             // residual.{l+1} = mid + mlp.out
             Residual.backward(da: D(h + "residual_mid"), db: D(h + "mlp.out"), dout: D("residual.\(l + 1)"), N: N * C)
-            dropout?.backward(D(h + "mlp.out"), site: Dropout.site(layer: l, mlp: true), count: N * C)
             lin(blk.mlpOut, D(h + "mlp.act"), D(h + "mlp.out"), A(h + "mlp.act"))
             if gpt2 {
                 GELU.backward(dinp: D(h + "mlp.fc"), inp: A(h + "mlp.fc"), dout: D(h + "mlp.act"), N: N * F)
@@ -82,7 +81,6 @@ extension Transformer {
                          mean: gpt2 ? A(h + "norm_2.mean") : nil, rstd: A(h + "norm_2.rstd"), N: N, baseGrads: baseGrads)
             // mid = residual.{l} + attn.out
             Residual.backward(da: D("residual.\(l)"), db: D(h + "attn.out"), dout: D(h + "residual_mid"), N: N * C)
-            dropout?.backward(D(h + "attn.out"), site: Dropout.site(layer: l, mlp: false), count: N * C)
             lin(blk.attnOut, D(h + "attn.heads"), D(h + "attn.out"), A(h + "attn.heads"))
             if gpt2 {
                 let q = A(h + "attn.qkv"), dq = D(h + "attn.qkv")

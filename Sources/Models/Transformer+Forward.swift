@@ -5,22 +5,18 @@ extension Transformer {
     /// Runs the model on `tokens` ([B, T] flattened row-major, T = tokens.count / batchSize)
     /// and returns the mean cross-entropy of `targets` ([B, T]) weighted by `lossMask`
     /// ([B, T], default all ones). Activations are kept for `backward()` and inspection.
-    /// With `dropout`, each block's residual branches are masked as `Dropout` describes (training
-    /// only), and `backward()` goes through the same masks.
     @discardableResult
-    public func forward(tokens: [Int], batchSize: Int, targets: [Int], lossMask: [Float]? = nil,
-                        dropout: Dropout? = nil) throws -> Float {
-        try forwardChecked(tokens: tokens, batchSize: batchSize, targets: targets, lossMask: lossMask, dropout: dropout)
+    public func forward(tokens: [Int], batchSize: Int, targets: [Int], lossMask: [Float]? = nil) throws -> Float {
+        try forwardChecked(tokens: tokens, batchSize: batchSize, targets: targets, lossMask: lossMask)
         return Float(meanLoss)
     }
 
     /// Runs the model on `tokens` without a loss (logits, residuals and head outputs only).
     public func forward(tokens: [Int], batchSize: Int) throws {
-        try forwardChecked(tokens: tokens, batchSize: batchSize, targets: nil, lossMask: nil, dropout: nil)
+        try forwardChecked(tokens: tokens, batchSize: batchSize, targets: nil, lossMask: nil)
     }
 
-    private func forwardChecked(tokens: [Int], batchSize B: Int, targets: [Int]?, lossMask: [Float]?,
-                                dropout: Dropout?) throws {
+    private func forwardChecked(tokens: [Int], batchSize B: Int, targets: [Int]?, lossMask: [Float]?) throws {
         guard B > 0, !tokens.isEmpty, tokens.count % B == 0 else {
             throw ModelError.invalidBatch(tokenCount: tokens.count, batchSize: B)
         }
@@ -40,9 +36,6 @@ extension Transformer {
         if let lossMask, lossMask.count != tokens.count {
             throw ModelError.shapeMismatch(argument: "lossMask", expected: tokens.count, got: lossMask.count)
         }
-        if let dropout, !(0..<1).contains(dropout.rate) {
-            throw ModelError.invalidDropout(rate: dropout.rate)
-        }
         if B != batchSize || T != sequenceLength || acts.count == 0 {
             actLayout = ActivationLayout.make(config: config, parameters: layout, lora: lora, B: B, T: T)
             acts = FloatBuffer(count: actLayout.totalCount)
@@ -53,7 +46,6 @@ extension Transformer {
         self.tokens = tokens
         self.targets = targets
         self.lossWeights = lossMask ?? [Float](repeating: 1, count: tokens.count)
-        self.dropout = dropout.flatMap { $0.rate > 0 ? $0 : nil }
         runForward()
     }
 
@@ -89,7 +81,6 @@ extension Transformer {
             }
             let attnOut = A(h + "attn.out")
             linearForward(blk.attnOut, out: attnOut, inp: heads, N: N)
-            dropout?.forward(attnOut, site: Dropout.site(layer: l, mlp: false), count: N * C)
             let mid = A(h + "residual_mid")
             Residual.forward(out: mid, a: x, b: attnOut, N: N * C)
             let n2 = A(h + "norm_2.out")
@@ -107,7 +98,6 @@ extension Transformer {
             }
             let mlpOut = A(h + "mlp.out")
             linearForward(blk.mlpOut, out: mlpOut, inp: act, N: N)
-            dropout?.forward(mlpOut, site: Dropout.site(layer: l, mlp: true), count: N * C)
             Residual.forward(out: A("residual.\(l + 1)"), a: mid, b: mlpOut, N: N * C)
         }
         let xf = A("residual.\(config.nLayers)"), nf = A("final_norm.out")

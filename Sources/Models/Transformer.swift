@@ -37,8 +37,6 @@ public final class Transformer {
     var tokens: [Int] = []
     var targets: [Int]?
     var lossWeights: [Float] = []
-    /// Residual dropout of the last forward pass (nil: none).
-    var dropout: Dropout?
     /// Batch size of the last forward pass (0 before any).
     public internal(set) var batchSize = 0
     /// Sequence length of the last forward pass (0 before any).

@@ -259,7 +259,6 @@ final class TrainingQualityBenchmark: XCTestCase {
             var fo = TrainingOptions(steps: env("MADPIPE_QUALITY_FINETUNE_STEPS", 600), batchSize: env("MADPIPE_QUALITY_BATCH", 32), learningRate: envD("MADPIPE_QUALITY_FINETUNE_LR", 1e-3))
             fo.patience = env("MADPIPE_QUALITY_PATIENCE", 3)
             fo.weightDecay = envD("MADPIPE_QUALITY_FINETUNE_WD", fo.weightDecay)
-            fo.dropout = envD("MADPIPE_QUALITY_DROPOUT", 0)
             fo.minLearningRateFraction = envD("MADPIPE_QUALITY_MIN_LR", fo.minLearningRateFraction)
             fo.evalEvery = env("MADPIPE_QUALITY_EVAL_EVERY", 100)
             fo.seed = UInt64(env("MADPIPE_QUALITY_SEED", 4)) // the order of the fine-tuning rows

@@ -39,15 +39,11 @@ enum ModelFixtures {
 
     /// The weighted mean loss computed by the Double reference, sequence by sequence.
     static func referenceLoss(config: ModelConfig, parameters: [Float], lora: LoRAAdapters? = nil,
-                              tokens: [Int], targets: [Int], mask: [Float], dropout: Dropout? = nil) throws -> Double {
-        let C = config.dModel
-        let masks = dropout.map { d in (0..<(2 * config.nLayers)).map { d.mask(site: $0, count: B * T * C) } }
+                              tokens: [Int], targets: [Int], mask: [Float]) throws -> Double {
         var logits: [[Double]] = []
         for b in 0..<B {
             let seq = Array(tokens[b * T ..< (b + 1) * T])
-            let own = masks?.map { Array($0[b * T * C ..< (b + 1) * T * C]) }
-            logits += try ReferenceTransformer.run(config: config, parameters: parameters, lora: lora, tokens: seq,
-                                                   dropoutMasks: own).logits
+            logits += try ReferenceTransformer.run(config: config, parameters: parameters, lora: lora, tokens: seq).logits
         }
         return ReferenceTransformer.loss(logits: logits, targets: targets, weights: mask)
     }

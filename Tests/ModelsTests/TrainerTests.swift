@@ -100,7 +100,7 @@ final class TrainerTests: XCTestCase {
     static let config = ModelConfig(family: .llama, maxSeq: 16, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32)
     static let text = (0..<200).map { "\($0 % 37) + \($0 % 11) = \($0 % 37 + $0 % 11)\n" }.joined()
 
-    func makeTrainer(_ family: ModelFamily = .llama, steps: Int = 24, lora: Bool = false, dropout: Double = 0) throws -> Trainer {
+    func makeTrainer(_ family: ModelFamily = .llama, steps: Int = 24, lora: Bool = false) throws -> Trainer {
         var cfg = Self.config
         cfg.family = family
         let model = try Transformer(config: cfg, seed: 1)
@@ -109,7 +109,6 @@ final class TrainerTests: XCTestCase {
         var o = TrainingOptions(steps: steps, batchSize: 4, learningRate: 1e-2)
         o.seed = 9
         o.stateEvery = 5
-        o.dropout = dropout
         return try Trainer(model: model, options: o, train: Array(windows.dropLast(20)), validation: Array(windows.suffix(20)))
     }
 
@@ -121,37 +120,15 @@ final class TrainerTests: XCTestCase {
             XCTAssertLessThan(ra.history.last!.validationLoss, ra.history.first!.validationLoss - 0.5, "\(family) learns")
             XCTAssertEqual(ra.history, rb.history)
             XCTAssertEqual(a.model.parameters.array, b.model.parameters.array, "\(family) bitwise deterministic")
-            // With dropout: still learns, still deterministic, and a different run from the plain one.
-            let c = try makeTrainer(family, dropout: 0.2), d = try makeTrainer(family, dropout: 0.2)
-            let rc = try c.run(), rd = try d.run()
-            XCTAssertLessThan(rc.history.last!.validationLoss, rc.history.first!.validationLoss - 0.5, "\(family) learns with dropout")
-            XCTAssertEqual(rc.history, rd.history)
-            XCTAssertEqual(c.model.parameters.array, d.model.parameters.array, "\(family) bitwise deterministic with dropout")
-            XCTAssertNotEqual(c.model.parameters.array, a.model.parameters.array)
-            // Evaluation never drops: the validation loss of the trained model is the plain forward's.
-            XCTAssertEqual(try c.validationLoss(), rc.history.last!.validationLoss)
-        }
-        XCTAssertThrowsError(try makeTrainer(dropout: 1)) {
-            XCTAssertEqual("\($0)", "training option 'dropout' must be in [0, 1), got 1.0")
         }
     }
 
     struct Stop: Error {}
 
     func testResumeAfterInterruptionMatchesUninterruptedRun() throws {
-        try checkResume(dropout: 0)
-    }
-
-    /// Dropout masks depend on the step, not on the process: a resumed run drops the same.
-    func testResumeWithDropoutMatchesUninterruptedRun() throws {
-        try checkResume(dropout: 0.2)
-    }
-
-    func checkResume(dropout: Double) throws {
         let dir = NSTemporaryDirectory() + "madpipe-trainer-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let makeTrainer = { try self.makeTrainer(dropout: dropout) }
         let reference = try makeTrainer()
         let refResult = try reference.run()
 

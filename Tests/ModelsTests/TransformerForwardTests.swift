@@ -178,34 +178,6 @@ final class TransformerForwardTests: XCTestCase {
         }
     }
 
-    /// Dropout masks: the dropped fraction is the rate (within 5 standard deviations), kept
-    /// elements are scaled by 1 / (1 - rate), sites and seeds draw different masks, rate 0 is
-    /// the plain forward, and a later forward without dropout is unaffected by an earlier one.
-    func testDropoutMasksAndNoLeakIntoEvaluation() throws {
-        let d = Dropout(rate: 0.25, seed: 5)
-        let n = 40_000
-        let m = d.mask(site: 3, count: n)
-        let dropped = Double(m.filter { $0 == 0 }.count) / Double(n)
-        XCTAssertEqual(dropped, 0.25, accuracy: 5 * (0.25 * 0.75 / Double(n)).squareRoot())
-        XCTAssertTrue(m.allSatisfy { $0 == 0 || $0 == Float(1) / 0.75 })
-        XCTAssertEqual(m, d.mask(site: 3, count: n), "same seed and site, same mask")
-        XCTAssertNotEqual(m, d.mask(site: 2, count: n))
-        XCTAssertNotEqual(m, Dropout(rate: 0.25, seed: 6).mask(site: 3, count: n))
-
-        let model = try ModelFixtures.model(.llama)
-        let tokens = ModelFixtures.tokens(), targets = ModelFixtures.targets(tokens)
-        let plain = try model.forward(tokens: tokens, batchSize: ModelFixtures.B, targets: targets)
-        XCTAssertEqual(try model.forward(tokens: tokens, batchSize: ModelFixtures.B, targets: targets,
-                                         dropout: Dropout(rate: 0, seed: 1)), plain)
-        let dropped1 = try model.forward(tokens: tokens, batchSize: ModelFixtures.B, targets: targets, dropout: d)
-        XCTAssertNotEqual(dropped1, plain)
-        XCTAssertEqual(try model.forward(tokens: tokens, batchSize: ModelFixtures.B, targets: targets), plain)
-        XCTAssertThrowsError(try model.forward(tokens: tokens, batchSize: ModelFixtures.B, targets: targets,
-                                               dropout: Dropout(rate: 1, seed: 1))) {
-            XCTAssertEqual("\($0)", "dropout rate 1.0 is outside [0, 1)")
-        }
-    }
-
     func testAnswerRowsStartAtTheBasesLikeliestByte() throws {
         for family in families {
             let model = try ModelFixtures.model(family)

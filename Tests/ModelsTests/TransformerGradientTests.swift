@@ -25,22 +25,21 @@ final class TransformerGradientTests: XCTestCase {
         XCTAssertGreaterThan(numeric.map(abs).max() ?? 0, 1e-3, "\(name): gradients trivially zero", file: file, line: line)
     }
 
-    func checkBaseGradients(_ family: ModelFamily, dropout: Dropout? = nil) throws {
+    func checkBaseGradients(_ family: ModelFamily) throws {
         let model = try ModelFixtures.model(family)
         let tokens = ModelFixtures.tokens(), targets = ModelFixtures.targets(tokens), mask = ModelFixtures.mask()
         model.zeroGradients()
-        try model.forward(tokens: tokens, batchSize: ModelFixtures.B, targets: targets, lossMask: mask, dropout: dropout)
+        try model.forward(tokens: tokens, batchSize: ModelFixtures.B, targets: targets, lossMask: mask)
         try model.backward()
         let analytic = model.gradients.array
         let coords = ModelFixtures.coordinates(model.layout.tensors, gradient: analytic, perTensor: 1, top: 12, seed: 5)
         var params = model.parameters.array
         let numeric = coords.map { i in
             GradientCheck.centralDifference(&params, i, eps: eps) { p in
-                try! ModelFixtures.referenceLoss(config: model.config, parameters: p, tokens: tokens, targets: targets,
-                                                 mask: mask, dropout: dropout)
+                try! ModelFixtures.referenceLoss(config: model.config, parameters: p, tokens: tokens, targets: targets, mask: mask)
             }
         }
-        assertGradientsMatch("\(family) parameters\(dropout == nil ? "" : " with dropout")", analytic: coords.map { analytic[$0] }, numeric: numeric)
+        assertGradientsMatch("\(family) parameters", analytic: coords.map { analytic[$0] }, numeric: numeric)
         // Every tensor receives some gradient (the loss depends on all of them).
         for s in model.layout.tensors.slices {
             XCTAssertTrue(analytic[s.offset ..< s.offset + s.count].contains { $0 != 0 }, "\(s.name) has no gradient")
@@ -49,11 +48,6 @@ final class TransformerGradientTests: XCTestCase {
 
     func testGPT2ParameterGradients() throws { try checkBaseGradients(.gpt2) }
     func testLlamaParameterGradients() throws { try checkBaseGradients(.llama) }
-
-    /// Residual dropout: the backward goes through the forward's masks (the reference applies
-    /// the same masks, so the finite differences see the same function).
-    func testGPT2GradientsWithDropout() throws { try checkBaseGradients(.gpt2, dropout: Dropout(rate: 0.3, seed: 11)) }
-    func testLlamaGradientsWithDropout() throws { try checkBaseGradients(.llama, dropout: Dropout(rate: 0.3, seed: 12)) }
 
     func checkLoRAGradients(_ family: ModelFamily) throws {
         let model = try ModelFixtures.model(family)
