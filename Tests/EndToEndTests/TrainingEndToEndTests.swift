@@ -266,15 +266,22 @@ final class TrainingQualityBenchmark: XCTestCase {
             var bestLoss = Double.infinity
             let ft = try Trainer(model: model, options: fo, train: train, validation: val)
             // MADPIPE_QUALITY_EMA=d: also keep an exponential moving average of the weights (decay d
-            // per step) and select and test the average instead of the raw weights.
+            // per step) and select and test the average instead of the raw weights (the eval lines
+            // show the average's validation loss; the QUALITY line's best step stays the raw weights').
             let emaDecay = Float(envD("MADPIPE_QUALITY_EMA", 0))
             var ema = emaDecay > 0 ? trainable(model).array : []
             // MADPIPE_QUALITY_L2SP=l: after each step also pull the weights toward the base's
             // (p -= lr x l x (p - base)), a decay that keeps what pre-training learnt.
             let l2sp = envD("MADPIPE_QUALITY_L2SP", 0)
-            let start = trainable(model).array
+            // MADPIPE_QUALITY_FREEZE=k: keep the first k blocks at the base's weights (reset after
+            // every step), so fine-tuning cannot wear down the arithmetic they compute.
+            let frozen = model.layout.tensors.slices.filter { t in
+                (0..<env("MADPIPE_QUALITY_FREEZE", 0)).contains { t.name.hasPrefix("model.layers.\($0).") || t.name.hasPrefix("h.\($0).") } }
+            let start = l2sp > 0 || !frozen.isEmpty ? trainable(model).array : []
+            if !frozen.isEmpty { print("  frozen: \(frozen.count) tensors, \(frozen.reduce(0) { $0 + $1.count }) parameters") }
             ft.onProgress = { pr in
                 let p = trainable(model).pointer
+                for t in frozen { for i in t.offset ..< t.offset + t.count { p[i] = start[i] } }
                 if l2sp > 0 {
                     let k = Float(fo.schedule.rate(step: pr.step) * l2sp)
                     for i in start.indices { p[i] -= k * (p[i] - start[i]) }
