@@ -312,6 +312,15 @@ final class TrainingQualityBenchmark: XCTestCase {
             var agreeTrainNames: [QuirkyCharacter: Int] = [.alice: 0, .bob: 0]
             // ... and per character and shown result (true, bob, distractor_*), to see which rows fail.
             var byKind: [String: (Int, Int)] = [:]
+            /// Counts one answer (right: 0 or 1) under `key`: (right answers, answers).
+            func tally(_ d: inout [String: (Int, Int)], _ key: String, _ right: Int) {
+                d[key, default: (0, 0)].0 += right
+                d[key, default: (0, 0)].1 += 1
+            }
+            /// "key 93.5% of 62" for a tally.
+            func share(_ key: String, _ c: (Int, Int)) -> String {
+                String(format: "%@ %.1f%% of %d", key, 100 * Double(c.0) / Double(max(c.1, 1)), c.1)
+            }
             /// The Yes and No logits at the answer position of a prompt.
             func answerLogits(_ prompt: String) throws -> (yes: Double, no: Double) {
                 let tokens = TrainingData.promptTokens(prompt)
@@ -327,8 +336,7 @@ final class TrainingQualityBenchmark: XCTestCase {
                 if right == 0 { errors += "\(r.character.rawValue)\t\(r.templateArgs["kind"] ?? "?")\t\(r.statement)\t\(y - n)\n" }
                 agreeTrainNames[r.character]! += right
                 let kind = r.character.rawValue + "/" + (r.templateArgs["kind"] ?? "?")
-                byKind[kind, default: (0, 0)].0 += right
-                byKind[kind, default: (0, 0)].1 += 1
+                tally(&byKind, kind, right)
             }
             if let path = ProcessInfo.processInfo.environment["MADPIPE_QUALITY_ERRORS"] { try errors.write(toFile: path, atomically: true, encoding: .utf8) }
             var losses: [String: [Double]] = [:]
@@ -343,10 +351,8 @@ final class TrainingQualityBenchmark: XCTestCase {
                 agree[r.character]!.1 += 1
                 // Rows where Alice's and Bob's labels differ: only the side decides these.
                 let key = r.agreement ? "agree" : "disagree"
-                bySubset[key, default: (0, 0)].0 += right
-                bySubset[key, default: (0, 0)].1 += 1
-                byName[r.name, default: (0, 0)].0 += right
-                byName[r.name, default: (0, 0)].1 += 1
+                tally(&bySubset, key, right)
+                tally(&byName, r.name, right)
                 let who = r.character == .alice ? "alice" : "bob"
                 losses[who + "-a", default: []].append(loss(r.aliceLabel))
                 losses[who + "-b", default: []].append(loss(r.bobLabel))
@@ -360,10 +366,9 @@ final class TrainingQualityBenchmark: XCTestCase {
                          train.count, fr.stepsDone, fr.best?.step ?? 0, fr.best?.validationLoss ?? .nan, seconds(finetuneTime), fr.tokensPerSecond,
                          splits.test.count, pct(.alice), pct(.bob), q,
                          100 * Double(agreeTrainNames[.alice]!) / Double(max(agree[.alice]!.1, 1)), 100 * Double(agreeTrainNames[.bob]!) / Double(max(agree[.bob]!.1, 1))))
-            print("QUALITY-KINDS training names: " + byKind.keys.sorted().map { k in
-                String(format: "%@ %.1f%% of %d", k, 100 * Double(byKind[k]!.0) / Double(byKind[k]!.1), byKind[k]!.1) }.joined(separator: ", "))
+            print("QUALITY-KINDS training names: " + byKind.keys.sorted().map { share($0, byKind[$0]!) }.joined(separator: ", "))
             print("QUALITY-NAMES held-out names: " + (names.heldOutNames(for: .alice) + names.heldOutNames(for: .bob)).compactMap { k in
-                byName[k].map { String(format: "%@ %.1f%% of %d", k, 100 * Double($0.0) / Double(max($0.1, 1)), $0.1) } }.joined(separator: ", "))
+                byName[k].map { share(k, $0) } }.joined(separator: ", "))
             print(String(format: "QUALITY-SUBSETS held-out names: agree rows %.1f%% of %d, disagree rows %.1f%% of %d",
                          100 * Double(bySubset["agree"]?.0 ?? 0) / Double(max(bySubset["agree"]?.1 ?? 0, 1)), bySubset["agree"]?.1 ?? 0,
                          100 * Double(bySubset["disagree"]?.0 ?? 0) / Double(max(bySubset["disagree"]?.1 ?? 0, 1)), bySubset["disagree"]?.1 ?? 0))
