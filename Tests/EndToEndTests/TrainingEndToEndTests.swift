@@ -256,7 +256,7 @@ final class TrainingQualityBenchmark: XCTestCase {
                 try model.attachLoRA(LoRAConfig(rank: loraRank, alpha: Float(2 * loraRank), targets: LoRAConfig.allProjections(family)), seed: 17)
             }
             let trainable = { (m: Transformer) in m.lora?.parameters ?? m.parameters }
-            var fo = TrainingOptions(steps: env("MADPIPE_QUALITY_FINETUNE_STEPS", 600), batchSize: env("MADPIPE_QUALITY_BATCH", 32), learningRate: envD("MADPIPE_QUALITY_FINETUNE_LR", 1e-3))
+            var fo = TrainingOptions(steps: env("MADPIPE_QUALITY_FINETUNE_STEPS", 600), batchSize: env("MADPIPE_QUALITY_FINETUNE_BATCH", env("MADPIPE_QUALITY_BATCH", 32)), learningRate: envD("MADPIPE_QUALITY_FINETUNE_LR", 1e-3))
             fo.patience = env("MADPIPE_QUALITY_PATIENCE", 3)
             fo.weightDecay = envD("MADPIPE_QUALITY_FINETUNE_WD", fo.weightDecay)
             fo.minLearningRateFraction = envD("MADPIPE_QUALITY_MIN_LR", fo.minLearningRateFraction)
