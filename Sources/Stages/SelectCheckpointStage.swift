@@ -1,9 +1,10 @@
 // SelectCheckpointStage: `kind: select-checkpoint` picks the best checkpoint by a metric (lowest
-// validation loss by default): from a madpipe finetune output (`checkpoints/step-N/config.json`
-// metadata; output `checkpoint/`, a copy, plus `selection.json`) or from a Hugging Face Trainer
-// output directory given by `path` (`checkpoint-*/trainer_state.json`, `log_history` entries
-// with `eval_loss`; output `selection.json` naming the chosen checkpoint). Ties go to the
-// earlier step.
+// validation loss by default): from madpipe finetune outputs (`checkpoints/step-N/config.json`
+// metadata; one run, or several gathered over an axis such as the fine-tuning order, the best
+// checkpoint of all of them; output `checkpoint/`, a copy, plus `selection.json`) or from a
+// Hugging Face Trainer output directory given by `path` (`checkpoint-*/trainer_state.json`,
+// `log_history` entries with `eval_loss`; output `selection.json` naming the chosen checkpoint).
+// Ties go to the earlier step, then to the run listed first.
 
 import Foundation
 import Models
@@ -12,26 +13,28 @@ import PipelineCore
 public struct SelectCheckpointStage: StageKind {
     public init() {}
     public let name = "select-checkpoint"
-    public let version = 1
-    public let summary = "Pick the checkpoint with the best validation metric from a finetune run or a Hugging Face Trainer output."
+    public let version = 2
+    public let summary = "Pick the checkpoint with the best validation metric from finetune runs (one, or several gathered over an axis) or a Hugging Face Trainer output."
     public let params: [ParamSpec] = [
         ParamSpec("metric", .string, default: .string("val_loss"),
                   "Metric to compare: a config.json metadata key of madpipe checkpoints; for Hugging Face runs a log_history key (val_loss means eval_loss)."),
         ParamSpec("mode", .choice(["min", "max"]), default: .string("min"), "Whether smaller or larger is better."),
         ParamSpec("path", .string, default: .string(""), "A Hugging Face Trainer output directory (relative to the pipeline file); empty = use the `run` input."),
     ]
-    public var inputs: [InputSpec]? { [InputSpec("run", required: false, "A finetune output (checkpoints/step-N/).")] }
+    public var inputs: [InputSpec]? { [InputSpec("run", required: false, "A finetune output (checkpoints/step-N/), or several gathered over an axis (e.g. fine-tuning orders): the best checkpoint of all of them.")] }
 
     /// A candidate checkpoint.
     public struct Candidate: Equatable {
         public var name: String
         public var step: Int
         public var value: Double
+        /// Index of the run it comes from, among the gathered runs (0 for a single run).
+        public var run: Int = 0
     }
 
-    /// The best candidate (ties: smallest step), or nil when there is none.
+    /// The best candidate (ties: smallest step, then first run), or nil when there is none.
     public static func best(_ c: [Candidate], maximize: Bool) -> Candidate? {
-        c.sorted { $0.step < $1.step }.reduce(nil as Candidate?) { best, x in
+        c.sorted { ($0.step, $0.run) < ($1.step, $1.run) }.reduce(nil as Candidate?) { best, x in
             guard let b = best else { return x }
             return (maximize ? x.value > b.value : x.value < b.value) ? x : b
         }
@@ -42,7 +45,7 @@ public struct SelectCheckpointStage: StageKind {
     }
 
     /// Candidates of a madpipe finetune output.
-    public static func madpipeCandidates(run: String, metric: String) throws -> [Candidate] {
+    public static func madpipeCandidates(run: String, metric: String, index: Int = 0) throws -> [Candidate] {
         let dir = run + "/checkpoints"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         var out: [Candidate] = []
@@ -51,7 +54,7 @@ public struct SelectCheckpointStage: StageKind {
             let (_, meta) = try ModelCheckpoint.loadConfig(from: dir + "/" + name)
             guard let raw = meta[metric] else { throw StageError("\(dir)/\(name)/config.json: metadata has no '\(metric)' (has: \(meta.keys.sorted().joined(separator: ", ")))") }
             guard let v = Double(raw) else { throw StageError("\(dir)/\(name)/config.json: metadata '\(metric)' = '\(raw)' is not a number") }
-            out.append(Candidate(name: name, step: step, value: v))
+            out.append(Candidate(name: name, step: step, value: v, run: index))
         }
         return out
     }
@@ -78,9 +81,12 @@ public struct SelectCheckpointStage: StageKind {
         return steps.compactMap { s, name in values[s].map { Candidate(name: name, step: s, value: $0) } }
     }
 
-    static func selectionJSON(_ c: Candidate, metric: String, mode: String, source: String) -> String {
+    /// `run` names the madpipe run (its stage id) the checkpoint comes from; nil for Hugging Face.
+    static func selectionJSON(_ c: Candidate, metric: String, mode: String, source: String, run: String?, runs: Int) -> String {
         "{\n  \"checkpoint\": \(ModelCheckpointJSON.string(c.name)),\n  \"metric\": \(ModelCheckpointJSON.string(metric)),\n"
-            + "  \"mode\": \(ModelCheckpointJSON.string(mode)),\n  \"source\": \(ModelCheckpointJSON.string(source)),\n"
+            + "  \"mode\": \(ModelCheckpointJSON.string(mode)),\n"
+            + (run.map { "  \"run\": \(ModelCheckpointJSON.string($0)),\n  \"runs\": \(runs),\n" } ?? "")
+            + "  \"source\": \(ModelCheckpointJSON.string(source)),\n"
             + "  \"step\": \(c.step),\n  \"value\": \(c.value)\n}\n"
     }
 
@@ -88,24 +94,33 @@ public struct SelectCheckpointStage: StageKind {
         let p = context.params
         let metric = p.string("metric"), mode = p.string("mode")
         let hfPath = p.string("path")
-        let candidates: [Candidate]
-        let source: String
+        let maximize = mode == "max"
         if !hfPath.isEmpty {
             let dir = hfPath.hasPrefix("/") ? hfPath : context.pipelineDirectory + "/" + hfPath
-            candidates = try Self.huggingFaceCandidates(dir: dir, metric: metric)
-            source = "huggingface"
-            if candidates.isEmpty { throw StageError("\(dir): no checkpoint-*/trainer_state.json with '\(metric == "val_loss" ? "eval_loss" : metric)' at a checkpoint's step") }
-        } else {
-            guard let run = context.inputs["run"]?.first else { throw StageError("select-checkpoint needs a `run` input or a `path` param") }
-            candidates = try Self.madpipeCandidates(run: run.path, metric: metric)
-            source = "madpipe"
-            if candidates.isEmpty { throw StageError("\(run.path): no checkpoints/step-N directories") }
-            let chosen = Self.best(candidates, maximize: mode == "max")!
-            try TrainingStageSupport.copyTree(run.path + "/checkpoints/" + chosen.name, to: context.outputDirectory + "/checkpoint")
+            let candidates = try Self.huggingFaceCandidates(dir: dir, metric: metric)
+            guard let chosen = Self.best(candidates, maximize: maximize) else {
+                throw StageError("\(dir): no checkpoint-*/trainer_state.json with '\(metric == "val_loss" ? "eval_loss" : metric)' at a checkpoint's step")
+            }
+            context.log("selected \(chosen.name) (\(metric) = \(chosen.value)) among \(candidates.count) checkpoints")
+            try Data(Self.selectionJSON(chosen, metric: metric, mode: mode, source: "huggingface", run: nil, runs: 0).utf8)
+                .write(to: URL(fileURLWithPath: try context.outputPath("selection.json")))
+            return
         }
-        let chosen = Self.best(candidates, maximize: mode == "max")!
-        context.log("selected \(chosen.name) (\(metric) = \(chosen.value)) among \(candidates.count) checkpoints")
-        try Data(Self.selectionJSON(chosen, metric: metric, mode: mode, source: source).utf8)
+        guard let runs = context.inputs["run"], !runs.isEmpty else { throw StageError("select-checkpoint needs a `run` input or a `path` param") }
+        var candidates: [Candidate] = []
+        for (i, run) in runs.enumerated() {
+            let own = try Self.madpipeCandidates(run: run.path, metric: metric, index: i)
+            if own.isEmpty { throw StageError("\(run.stageId) (\(run.path)): no checkpoints/step-N directories") }
+            if runs.count > 1, let b = Self.best(own, maximize: maximize) {
+                context.log("\(run.stageId): best \(b.name) (\(metric) = \(b.value))")
+            }
+            candidates += own
+        }
+        let chosen = Self.best(candidates, maximize: maximize)!
+        let run = runs[chosen.run]
+        try TrainingStageSupport.copyTree(run.path + "/checkpoints/" + chosen.name, to: context.outputDirectory + "/checkpoint")
+        context.log("selected \(run.stageId) \(chosen.name) (\(metric) = \(chosen.value)) among \(candidates.count) checkpoints of \(runs.count) run(s)")
+        try Data(Self.selectionJSON(chosen, metric: metric, mode: mode, source: "madpipe", run: run.stageId, runs: runs.count).utf8)
             .write(to: URL(fileURLWithPath: try context.outputPath("selection.json")))
     }
 }

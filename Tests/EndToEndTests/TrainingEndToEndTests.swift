@@ -32,6 +32,7 @@ final class TrainingEndToEndTests: XCTestCase {
         try s.write("hf/checkpoint-20/trainer_state.json", #"{"log_history": [{"step": 10, "eval_loss": 0.9}, {"step": 20, "eval_loss": 0.4}, {"step": 30, "eval_loss": 0.2}]}"#)
         try s.write("p.yaml", """
         pipeline: tr
+        matrix: {order: [1, 2]}
         stages:
           pt:
             kind: pretrain
@@ -43,20 +44,32 @@ final class TrainingEndToEndTests: XCTestCase {
             outs: [train.jsonl, validation.jsonl]
           ft:
             kind: finetune
+            over: [order]
             inputs: {base: pt, data: data}
-            params: {steps: 12, batch: 4, lr: 0.003, patience: 0, lora_rank: 2}
+            params: {steps: 12, batch: 4, lr: 0.003, patience: 0, lora_rank: 2, seed: "${order}"}
           sel:
             kind: select-checkpoint
+            inputs: {run: "ft[order=1]"}
+          both:
+            kind: select-checkpoint
             inputs: {run: ft}
+          worst:
+            kind: select-checkpoint
+            inputs: {run: ft}
+            params: {mode: max}
           hfsel:
             kind: select-checkpoint
             params: {path: hf}
         outputs:
           pt-history.csv: pt/history.csv
-          ft-history.csv: ft/history.csv
+          ft-history.csv: "ft[order=1]/history.csv"
+          ft2-history.csv: "ft[order=2]/history.csv"
           selection.json: sel/selection.json
           chosen.json: sel/checkpoint/config.json
           chosen: sel/checkpoint/
+          both.json: both/selection.json
+          both-chosen: both/checkpoint/
+          worst.json: worst/selection.json
           hf.json: hfsel/selection.json
         """)
         let r = try s.run("run", "p.yaml")
@@ -69,6 +82,25 @@ final class TrainingEndToEndTests: XCTestCase {
         let bestStep = ft.min { Double($0[2])! < Double($1[2])! }![0]
         let selection = try XCTUnwrap(s.read("results/tr/selection.json"))
         XCTAssertTrue(selection.contains("\"checkpoint\": \"step-\(bestStep)\""), selection)
+        XCTAssertTrue(selection.contains("\"run\": \"ft[order=1]\""), selection)
+        // Gathered over both orders: the lowest validation loss of both histories, from the run it came from.
+        let ft2 = s.lines("results/tr/ft2-history.csv").dropFirst().map { $0.split(separator: ",").map(String.init) }
+        XCTAssertNotEqual(ft.map { $0[2] }, ft2.map { $0[2] }, "the two orders train differently")
+        let all = ft.map { (1, $0) } + ft2.map { (2, $0) }
+        let best = all.min { Double($0.1[2])! < Double($1.1[2])! }!
+        let both = try XCTUnwrap(s.read("results/tr/both.json"))
+        XCTAssertTrue(both.contains("\"checkpoint\": \"step-\(best.1[0])\""), both)
+        XCTAssertTrue(both.contains("\"run\": \"ft[order=\(best.0)]\""), both)
+        XCTAssertTrue(both.contains("\"runs\": 2"), both)
+        let (_, bothMeta) = try ModelCheckpoint.loadConfig(from: s.dir + "/results/tr/both-chosen")
+        XCTAssertEqual(try XCTUnwrap(bothMeta["val_loss"].flatMap(Double.init)), Double(best.1[2])!, accuracy: 1e-5, both)
+        XCTAssertEqual(bothMeta["step"], best.1[0])
+        // mode max looks across the runs the same way (on this data the two picks come from different orders).
+        let worst = all.max { Double($0.1[2])! < Double($1.1[2])! }!
+        let worstJSON = try XCTUnwrap(s.read("results/tr/worst.json"))
+        XCTAssertTrue(worstJSON.contains("\"checkpoint\": \"step-\(worst.1[0])\""), worstJSON)
+        XCTAssertTrue(worstJSON.contains("\"run\": \"ft[order=\(worst.0)]\""), worstJSON)
+        XCTAssertNotEqual(worst.0, best.0, "the test data lets the two modes pick from different orders")
         XCTAssertTrue(try XCTUnwrap(s.read("results/tr/chosen.json")).contains("\"step\": \"\(bestStep)\""))
         // LoRA leaves the output rows frozen, so answer_init (on by default) must not tie Yes and No.
         let chosen = try ModelCheckpoint.load(from: s.dir + "/results/tr/chosen")
