@@ -6,7 +6,8 @@
 # orders (seeds 4 and 5); the checkpoint with the lowest validation loss of both orders is kept
 # (what a select-checkpoint stage gathering two finetune runs does) and scored on the hard test
 # split (held-out names). Eight runs, two at a time with one BLAS thread each: about 95 minutes
-# per family on 2 cores.
+# per family on 2 cores. The GPT-2-style family does worse with it than at batch 32 (run GC in
+# docs/models.md); its best figures stay those of runs AJ and S2.
 # Usage: bench/models/quality.sh [family ...]   (default: llama gpt2). Logs: bench/out/quality-*.log
 set -eu
 cd "$(dirname "$0")/../.."
