@@ -394,7 +394,7 @@ final class TrainingQualityBenchmark: XCTestCase {
             func pct(_ c: QuirkyCharacter) -> Double { 100 * Double(agree[c]!.0) / Double(max(agree[c]!.1, 1)) }
             let pre = pretrain.map { String(format: "%d steps %.1fs val %.4f %.0f tok/s", $0.0.stepsDone, $0.1, $0.0.history.last!.validationLoss, $0.0.tokensPerSecond) } ?? "loaded"
             print(String(format: "QUALITY family=%@ task=%@ order=%d params=%d pretrain: %@ | finetune: %d rows, %d steps (best %d, val %.4f) %.1fs %.0f tok/s | test n=%d alice-agree %.1f%% bob-agree %.1f%% quirkiness %.3f | as Alice/Bob: %.1f%% / %.1f%%",
-                         family.rawValue, task.rawValue, env("MADPIPE_QUALITY_SEED", 4), base.layout.count, pre,
+                         family.rawValue, task.rawValue, Int(fo.seed), base.layout.count, pre,
                          train.count, fr.stepsDone, fr.best?.step ?? 0, fr.best?.validationLoss ?? .nan, seconds(finetuneTime), fr.tokensPerSecond,
                          splits.test.count, pct(.alice), pct(.bob), q,
                          100 * Double(agreeTrainNames[.alice]!) / Double(max(agree[.alice]!.1, 1)), 100 * Double(agreeTrainNames[.bob]!) / Double(max(agree[.bob]!.1, 1))))
