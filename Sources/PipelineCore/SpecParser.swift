@@ -296,7 +296,7 @@ public enum SpecParser {
     }
 
     /// Names of pipelines, stages, vars and axes: letters, digits, `_`, `-`, `.`; not starting with `.`.
-    static func checkIdentifier(_ s: Located<String>, field: String) throws {
+    public static func checkIdentifier(_ s: Located<String>, field: String) throws {
         let ok = !s.value.isEmpty && !s.value.hasPrefix(".") && s.value.unicodeScalars.allSatisfy {
             CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" || $0 == "."
         }
