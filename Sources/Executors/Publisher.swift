@@ -52,17 +52,21 @@ public enum Publisher {
         return published
     }
 
-    /// Copies a file or tree, giving the copies ordinary writable permissions.
+    /// Copies a file or tree as ordinary files of the user's: 0666/0777 less the umask (so `umask
+    /// 077` keeps results private), streamed extent by extent (a sparse file stays sparse and is
+    /// never held in memory).
     static func copy(_ src: String, to dst: String) throws {
-        if FileSystem.isDirectory(src) {
-            try FileSystem.makeDirectory(dst)
-            for n in FileSystem.list(src) { try copy(src + "/" + n, to: dst + "/" + n) }
-        } else {
-            guard let d = FileSystem.read(src) else { throw PosixError(path: src, operation: "read") }
-            try d.write(to: URL(fileURLWithPath: dst))
-            var st = stat()
-            stat(src, &st)
-            chmod(dst, st.st_mode & 0o111 != 0 ? 0o755 : 0o644)
+        let mask = FileSystem.currentUmask()
+        func walk(_ src: String, _ dst: String) throws {
+            if FileSystem.isDirectory(src) {
+                try FileSystem.makeDirectory(dst)
+                for n in FileSystem.list(src) { try walk(src + "/" + n, dst + "/" + n) }
+            } else {
+                var st = stat()
+                stat(src, &st)
+                try FileSystem.copyFile(src, to: dst, mode: (st.st_mode & 0o111 != 0 ? 0o777 : 0o666) & ~mask)
+            }
         }
+        try walk(src, dst)
     }
 }

@@ -44,14 +44,23 @@ public final class StageRunner: @unchecked Sendable {
         for pid in c { ChildProcess.terminateGroup(pid) }
     }
 
-    /// Inputs as the stage sees them.
-    func artifacts(_ instance: StageInstance, records: [Int: StageRecord]) throws -> [String: [InputArtifact]] {
+    /// Inputs as the stage sees them: the producers' checked output directories, or for a kind
+    /// that runs an external program, private copies of them under `privateRoot` (a command that
+    /// writes into `${inputs.x}` changes its own copy, never a stored object).
+    func artifacts(_ instance: StageInstance, records: [Int: StageRecord], privateRoot: String) throws -> [String: [InputArtifact]] {
         var out: [String: [InputArtifact]] = [:]
         for b in instance.inputs {
-            out[b.name] = try b.producers.map { i in
+            out[b.name] = try b.producers.enumerated().map { n, i in
                 let rec = records[i]!
                 let dir = try store.outputDirectory(of: rec)
-                let path = b.subpath.isEmpty ? dir : dir + "/" + b.subpath
+                var path = b.subpath.isEmpty ? dir : dir + "/" + b.subpath
+                if instance.kind.runsExternalProgram {
+                    let copy = privateRoot + "/\(b.name).\(n)"
+                    try FileSystem.makeDirectory(copy)
+                    let target = b.subpath.isEmpty ? copy + "/out" : copy + "/" + (b.subpath as NSString).lastPathComponent
+                    try FileSystem.copyTree(path, to: target)
+                    path = target
+                }
                 return InputArtifact(stageId: plan.instances[i].id, assignment: plan.instances[i].assignment,
                                      path: path, digest: rec.output)
             }
@@ -100,7 +109,7 @@ public final class StageRunner: @unchecked Sendable {
         var paths: [String: String] = [:]
         for (name, path, _) in KeyBuilder.paths(of: instance, pipelineDirectory: plan.spec.directory) { paths[name] = path }
         let context = StageContext(
-            stageId: instance.id, params: instance.params, inputs: try artifacts(instance, records: records), paths: paths,
+            stageId: instance.id, params: instance.params, inputs: try artifacts(instance, records: records, privateRoot: tmp + "/inputs"), paths: paths,
             outputDirectory: outDir, workDirectory: work, scratchDirectory: scratch, logPath: logPath,
             pipelineDirectory: plan.spec.directory, cpus: max(1, instance.resources.cpus),
             log: log, progress: progress, isCancelled: cancelled,

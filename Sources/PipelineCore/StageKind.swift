@@ -10,6 +10,9 @@ public enum ParamType: Equatable, Sendable, CustomStringConvertible {
     }
 
     case string, int, double, bool
+    /// A shell command line (a string): vars and matrix values substituted into it are quoted
+    /// for the shell, each as one word; `${raw:name}` substitutes unquoted.
+    case command
     case stringList
     case stringMap
     case list, map, any
@@ -23,6 +26,7 @@ public enum ParamType: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .string: return "string"
+        case .command: return "command line"
         case .int: return "int"
         case .double: return "number"
         case .bool: return "bool"
@@ -82,6 +86,9 @@ public protocol StageKind: Sendable {
     var inputs: [InputSpec]? { get }
     /// Params that may also be written directly on the stage (e.g. `run:` for command stages).
     var stageLevelParams: [String] { get }
+    /// True for kinds that run a program madpipe did not write (`command`): they get private
+    /// copies of their inputs, so nothing they do can change a stored object.
+    var runsExternalProgram: Bool { get }
     /// Extra checks on resolved params; throw `PipelineError.invalidValue` with `location`.
     func validate(_ params: Params, at location: SourceLocation) throws
     /// Does the work, writing results under `context.outputDirectory`.
@@ -91,6 +98,7 @@ public protocol StageKind: Sendable {
 extension StageKind {
     public var inputs: [InputSpec]? { nil }
     public var stageLevelParams: [String] { [] }
+    public var runsExternalProgram: Bool { false }
     public func validate(_ params: Params, at location: SourceLocation) throws {}
 }
 

@@ -2,7 +2,12 @@
 //   objects/ab/cdef...   immutable blobs (files, and directory manifests) named by BLAKE3
 //   stages/<key>.json    a finished stage's record, written last and atomically
 //   index/<id-hash>.json the latest key for a pipeline's stage id (for status/explain)
-//   out/<key>/           a stage's output, materialised as hard links to its objects
+//   out/<key>/           a stage's output, materialised as hard links to its objects (executable
+//                        files as sealed copies)
+// Objects are never shared with anything a stage can still write: a file is linked into the store
+// only when the stage's own output is its sole name, otherwise copied. Every object (and every
+// materialised copy) is sealed: mode 0444 (0555) and mtime 1 s after the epoch, so a later write by
+// anyone is noticed from one lstat, and the object is re-hashed before anything uses it.
 //   work/<key>/          resumable state of an unfinished stage (e.g. training checkpoints)
 //   tmp/                 scratch of running stages; leftovers of dead processes are removed
 //   locks/<key>.lock     per-key locks between processes
@@ -78,10 +83,11 @@ public final class Store: @unchecked Sendable {
         return StageRecord(v)
     }
 
-    /// The record for `key` if the stage is complete: the record exists and so does every object.
+    /// The record for `key` if the stage is complete: the record exists and every object it names
+    /// is present and intact (sealed, or re-hashed to its name; a changed one is removed).
     public func completeRecord(_ key: String) -> StageRecord? {
         guard let r = record(key) else { return nil }
-        for o in r.objects where !FileSystem.exists(objectPath(o)) { return nil }
+        for o in r.objects where !objectIntact(o) { return nil }
         return r
     }
 
@@ -124,26 +130,106 @@ public final class Store: @unchecked Sendable {
     public func put(_ data: Data) throws -> String {
         let d = contentDigest(data)
         let p = objectPath(d)
-        if !FileSystem.exists(p) {
+        if !objectIntact(d) {
             try FileSystem.makeDirectory((p as NSString).deletingLastPathComponent)
-            try FileSystem.writeAtomically(data, to: p, tempDirectory: root + "/tmp")
-            chmod(p, 0o444)
+            let tmp = root + "/tmp/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+            try FileSystem.writeAtomically(data, to: tmp, tempDirectory: root + "/tmp")
+            Store.seal(tmp, mode: 0o444)
+            guard rename(tmp, p) == 0 else {
+                let e = PosixError(path: p, operation: "rename")
+                unlink(tmp)
+                throw e
+            }
         }
         return d
     }
 
-    /// Adds a file as an object by hard-linking it (copying across filesystems); the file stays.
-    func link(file: String, digest: String) throws {
+    // MARK: Sealing and checking
+
+    /// The mtime of every sealed file: 1 s after the epoch, a value no ordinary write produces.
+    static let sealedSeconds = 1
+
+    /// Seals a file: read-only `mode` and the sealed mtime (the atime is left alone).
+    public static func seal(_ path: String, mode: mode_t) {
+        chmod(path, mode)
+        var times = [timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2)  /* UTIME_OMIT */, timespec(tv_sec: sealedSeconds, tv_nsec: 0)]
+        _ = utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW)
+    }
+
+    static func isSealed(_ st: stat) -> Bool {
+        (st.st_mode & S_IFMT) == S_IFREG && st.st_mtim.tv_sec == sealedSeconds && st.st_mtim.tv_nsec == 0
+    }
+
+    /// True when the object exists and is unchanged since it was stored. The fast path is one
+    /// lstat (sealed: nobody wrote it). Otherwise the content is re-hashed: a match is sealed
+    /// again (objects of older stores, or a touched file), a mismatch is removed from the store so
+    /// that no stage reads it and its producer runs again.
+    public func objectIntact(_ digest: String) -> Bool {
         let p = objectPath(digest)
-        if FileSystem.exists(p) { return }
-        try FileSystem.makeDirectory((p as NSString).deletingLastPathComponent)
-        if Glibc.link(file, p) == 0 || errno == EEXIST {
-            chmod(p, 0o444)
-            return
+        var st = stat()
+        guard lstat(p, &st) == 0 else { return false }
+        if Store.isSealed(st) { return true }
+        if (st.st_mode & S_IFMT) == S_IFREG, let (d, _) = try? FileHasher.hash(path: p), d == digest {
+            Store.seal(p, mode: 0o444)
+            return true
         }
-        guard let data = FileSystem.read(file) else { throw PosixError(path: file, operation: "read") }
-        try FileSystem.writeAtomically(data, to: p, tempDirectory: root + "/tmp")
-        chmod(p, 0o444)
+        quarantine(digest)
+        return false
+    }
+
+    /// Removes a changed object (and every output directory built from it is re-checked on use).
+    func quarantine(_ digest: String) {
+        unlink(objectPath(digest))
+    }
+
+    /// Adds the output file `file` (digest `digest`) as an object and leaves `file` as the stage's
+    /// view of it: a hard link to the object, or for an executable a sealed private copy (one inode
+    /// cannot be both 0444 and executable). The file is linked into the store only when the stage's
+    /// output is its only name (a hard link to a file outside must not become the object); otherwise
+    /// it is copied and the copy checked against the digest.
+    func store(file: String, digest: String, exec: Bool) throws {
+        let p = objectPath(digest)
+        if !objectIntact(digest) {
+            try FileSystem.makeDirectory((p as NSString).deletingLastPathComponent)
+            var st = stat()
+            guard lstat(file, &st) == 0 else { throw PosixError(path: file, operation: "stat") }
+            if !exec && st.st_nlink == 1 && Glibc.link(file, p) == 0 {
+                Store.seal(p, mode: 0o444)
+            } else {
+                let tmp = root + "/tmp/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+                try FileSystem.copyFile(file, to: tmp, mode: 0o444)
+                let (d, _) = try FileHasher.hash(path: tmp)
+                guard d == digest else {
+                    unlink(tmp)
+                    throw StageError("output file '\(file)' changed while it was being stored (is a process outside the stage still writing it?)")
+                }
+                Store.seal(tmp, mode: 0o444)
+                if rename(tmp, p) != 0 {
+                    let e = PosixError(path: p, operation: "rename")
+                    unlink(tmp)
+                    throw e
+                }
+            }
+        }
+        try replaceWithView(file, digest: digest, exec: exec)
+    }
+
+    /// Makes `path` the stage-side view of an object: a hard link, or a sealed copy if executable
+    /// (or if the filesystem refuses the link).
+    func replaceWithView(_ path: String, digest: String, exec: Bool) throws {
+        let obj = objectPath(digest)
+        var a = stat(), b = stat()
+        if !exec, lstat(path, &a) == 0, stat(obj, &b) == 0, a.st_ino == b.st_ino, a.st_dev == b.st_dev { return }
+        let tmp = (path as NSString).deletingLastPathComponent + "/.view-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        if exec || Glibc.link(obj, tmp) != 0 {
+            try FileSystem.copyFile(obj, to: tmp, mode: exec ? 0o555 : 0o444)
+            Store.seal(tmp, mode: exec ? 0o555 : 0o444)
+        }
+        guard rename(tmp, path) == 0 else {
+            let e = PosixError(path: path, operation: "rename")
+            unlink(tmp)
+            throw e
+        }
     }
 
     /// Computes the manifest digest of a directory tree. With `store`, also adds every file and
@@ -164,7 +250,7 @@ public final class Store: @unchecked Sendable {
                 case S_IFREG:
                     let (digest, n) = useStatCache ? try statCache.digest(ofFile: p) : try FileHasher.hash(path: p)
                     let exec = st.st_mode & 0o100 != 0
-                    if store { try link(file: p, digest: digest); objects.append(digest) }
+                    if store { try self.store(file: p, digest: digest, exec: exec); objects.append(digest) }
                     size += n
                     files += 1
                     entries.append(.map([("name", .string(name)), ("type", .string("file")), ("digest", .string(digest)),
@@ -202,7 +288,8 @@ public final class Store: @unchecked Sendable {
         return entries
     }
 
-    /// Builds `path` from a stored manifest with hard links to the objects.
+    /// Builds `path` from a stored manifest: hard links to the objects, sealed copies for
+    /// executables. Every object is checked first; a changed one is an error naming it.
     public func materialize(tree digest: String, at path: String) throws {
         try FileSystem.makeDirectory(path)
         for e in try manifest(digest) {
@@ -211,36 +298,84 @@ public final class Store: @unchecked Sendable {
             let p = path + "/" + name
             if e["type"]?.stringValue == "dir" {
                 try materialize(tree: d, at: p)
-            } else if e["exec"]?.boolValue == true {
-                guard let data = FileSystem.read(objectPath(d)) else { throw PosixError(path: objectPath(d), operation: "read") }
-                try data.write(to: URL(fileURLWithPath: p))
-                chmod(p, 0o555)
-            } else if Glibc.link(objectPath(d), p) != 0 {
-                guard let data = FileSystem.read(objectPath(d)) else { throw PosixError(path: objectPath(d), operation: "read") }
-                try data.write(to: URL(fileURLWithPath: p))
-                chmod(p, 0o444)
+                continue
+            }
+            guard objectIntact(d) else { throw PipelineError.store(path: objectPath(d), problem: "object \(d) is missing or was changed after it was stored") }
+            let exec = e["exec"]?.boolValue == true
+            if exec || Glibc.link(objectPath(d), p) != 0 {
+                try FileSystem.copyFile(objectPath(d), to: p, mode: exec ? 0o555 : 0o444)
+                Store.seal(p, mode: exec ? 0o555 : 0o444)
             }
         }
     }
 
-    /// The output directory of a finished stage, rebuilt from objects if it is missing.
+    /// The output directory of a finished stage, checked against its objects and rebuilt from
+    /// them if it is missing or was changed (a file replaced, written or removed in out/<key>/).
+    /// Throws when an object itself was changed: it is removed, so the producer runs again.
     public func outputDirectory(of record: StageRecord) throws -> String {
         let out = outputPath(record.key)
-        if FileSystem.exists(out) { return out }
+        if FileSystem.exists(out) {
+            if try viewIntact(tree: record.output, at: out) { return out }
+            FileSystem.remove(out)
+        }
         let tmp = try makeTemporaryDirectory("materialize")
-        try materialize(tree: record.output, at: tmp + "/out")
+        defer { FileSystem.remove(tmp) }
+        do {
+            try materialize(tree: record.output, at: tmp + "/out")
+        } catch let e as PipelineError {
+            throw PipelineError.store(path: recordPath(record.key),
+                                      problem: "the output of \(record.stage) cannot be used: \(e); run again to recompute it")
+        }
+        makeReadOnly(tmp + "/out")
         if rename(tmp + "/out", out) != 0 && errno != ENOTEMPTY && errno != EEXIST {
             throw PosixError(path: out, operation: "rename")
         }
-        FileSystem.remove(tmp)
         return out
+    }
+
+    /// True when `dir` still matches the manifest `digest`: the same names, every plain file the
+    /// object's own inode, every executable a sealed copy of the right size, every object intact.
+    /// Costs one lstat per file and one read per directory manifest.
+    func viewIntact(tree digest: String, at dir: String) throws -> Bool {
+        let entries = try manifest(digest)
+        if FileSystem.list(dir).count != entries.count { return false }
+        for e in entries {
+            guard let name = e["name"]?.stringValue, let d = e["digest"]?.stringValue else { return false }
+            let p = dir + "/" + name
+            var st = stat()
+            guard lstat(p, &st) == 0 else { return false }
+            if e["type"]?.stringValue == "dir" {
+                guard (st.st_mode & S_IFMT) == S_IFDIR, try viewIntact(tree: d, at: p) else { return false }
+                continue
+            }
+            guard objectIntact(d) else {
+                throw PipelineError.store(path: objectPath(d), problem: "object \(d) (\(p)) was changed after it was stored and has been removed")
+            }
+            if e["exec"]?.boolValue == true {
+                guard Store.isSealed(st), st.st_mode & 0o100 != 0, Int(st.st_size) == e["size"]?.intValue else { return false }
+            } else {
+                var o = stat()
+                guard stat(objectPath(d), &o) == 0, o.st_ino == st.st_ino, o.st_dev == st.st_dev else {
+                    // A copy (the filesystem refused a link) is fine when sealed and the right size.
+                    guard Store.isSealed(st), Int(st.st_size) == e["size"]?.intValue else { return false }
+                    continue
+                }
+            }
+        }
+        return true
     }
 
     /// Moves a finished stage's output directory into place as `out/<key>` (after its files were
     /// stored as objects by `tree(_:store: true)`).
     public func adoptOutput(_ dir: String, key: String) throws {
         let out = outputPath(key)
-        if FileSystem.exists(out) { FileSystem.remove(dir); return }
+        if FileSystem.exists(out) {
+            // Left by an earlier execution of the same key: keep it only if it still matches.
+            if let r = record(key), (try? viewIntact(tree: r.output, at: out)) == true { FileSystem.remove(dir); return }
+            let stale = try makeTemporaryDirectory("stale-out")
+            _ = rename(out, stale + "/out")
+            FileSystem.remove(stale)
+        }
         makeReadOnly(dir)
         if rename(dir, out) != 0 {
             if errno == ENOTEMPTY || errno == EEXIST { FileSystem.remove(dir); return }
@@ -248,13 +383,11 @@ public final class Store: @unchecked Sendable {
         }
     }
 
+    /// Files are already sealed views of their objects; directories become read-only too.
     private func makeReadOnly(_ dir: String) {
-        for name in FileSystem.list(dir) {
-            let p = dir + "/" + name
-            if FileSystem.isDirectory(p) { makeReadOnly(p) } else {
-                var st = stat()
-                if stat(p, &st) == 0 { chmod(p, st.st_mode & 0o111 != 0 ? 0o555 : 0o444) }
-            }
+        for name in FileSystem.list(dir) where FileSystem.isDirectory(dir + "/" + name) {
+            makeReadOnly(dir + "/" + name)
+            chmod(dir + "/" + name, 0o555)
         }
     }
 }

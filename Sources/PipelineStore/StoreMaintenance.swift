@@ -62,25 +62,70 @@ extension Store {
             for o in r.objects where !FileSystem.exists(objectPath(o)) {
                 problems.append(StoreProblem(path: recordPath(key), problem: "missing object \(o)"))
             }
+            // The materialised view: a file there that is not its object (replaced, or written
+            // where the filesystem made a copy) would be what the next stage reads.
+            let out = outputPath(key)
+            if FileSystem.exists(out), r.objects.allSatisfy({ FileSystem.exists(objectPath($0)) }),
+               (try? viewIntact(tree: r.output, at: out)) != true {
+                problems.append(StoreProblem(path: out, problem: "differs from the objects its record names (a file in it was changed or replaced); --repair removes it and it is rebuilt from the objects"))
+            }
         }
         return problems
     }
 
     /// Deletes corrupt objects, then every record that names a missing object (with its output
-    /// directory), so the affected stages simply run again. Returns the removed record keys.
+    /// directory), and then, transitively, every record whose inputs were the output of a removed
+    /// record: those stages read bytes that can no longer be trusted, so they run again too. Output
+    /// directories that no longer match their objects are removed (rebuilt on use). Returns the
+    /// removed record keys.
     public func repair() -> [String] {
         for o in allObjects() {
             if let (d, _) = try? FileHasher.hash(path: objectPath(o)), d == o { continue }
             unlink(objectPath(o))
         }
+        var records: [String: StageRecord] = [:]
         var removed: [String] = []
         for key in allKeys() {
-            if let r = record(key), r.objects.allSatisfy({ FileSystem.exists(objectPath($0)) }) { continue }
+            if let r = record(key) { records[key] = r } else { removed.append(key) }
+        }
+        // Output digests that can no longer be trusted, grown to a fixed point.
+        var bad = Set<String>()
+        var changed = true
+        while changed {
+            changed = false
+            for (key, r) in records {
+                let missing = !r.objects.allSatisfy { FileSystem.exists(objectPath($0)) }
+                if missing || Store.inputDigests(of: r).contains(where: bad.contains) {
+                    bad.insert(r.output)
+                    records[key] = nil
+                    removed.append(key)
+                    changed = true
+                }
+            }
+        }
+        for key in removed {
             unlink(recordPath(key))
             FileSystem.remove(outputPath(key))
-            removed.append(key)
         }
-        return removed
+        for (key, r) in records where FileSystem.exists(outputPath(key)) {
+            if (try? viewIntact(tree: r.output, at: outputPath(key))) != true { FileSystem.remove(outputPath(key)) }
+        }
+        return removed.sorted()
+    }
+
+    /// The output digests a record's key was computed from (a sub-path reference `digest:path`
+    /// counts as its digest).
+    static func inputDigests(of r: StageRecord) -> [String] {
+        var out: [String] = []
+        func add(_ v: Value) {
+            switch v {
+            case let .string(s): out.append(String(s.split(separator: ":", maxSplits: 1).first ?? ""))
+            case let .list(items): for i in items { add(i) }
+            default: break
+            }
+        }
+        for (_, v) in r.parts.inputs { add(v) }
+        return out
     }
 
     /// Removes records not in `keep`, then objects no kept record needs, outputs and work
@@ -107,7 +152,7 @@ extension Store {
         for (dir, suffix) in [("out", ""), ("work", ""), ("locks", ".lock"), ("logs", ".log")] {
             for name in FileSystem.list(root + "/" + dir) {
                 let key = suffix.isEmpty ? name : String(name.dropLast(suffix.count))
-                if !keep.contains(key) {
+                if !keep.contains(key) && !(dir == "locks" && name == "runs.lock") {  // the lease gc holds
                     report.other += 1
                     if !dryRun { FileSystem.remove(root + "/" + dir + "/" + name) }
                 }
