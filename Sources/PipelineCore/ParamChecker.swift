@@ -5,12 +5,12 @@ public enum ParamChecker {
     /// Returns the value converted to `type`, or throws `wrongType` naming `field` at `location`.
     public static func check(_ v: Value, as type: ParamType, field: String, at location: SourceLocation) throws -> Value {
         func fail() -> PipelineError {
-            .wrongType(location, field: field, expected: type.withArticle, got: v == .null ? "null" : "\(v.typeName) '\(v)'")
+            .wrongType(location, field: field, expected: type.withArticle, got: v == .null ? "null" : "\(v.typeName) '\(PipelineError.excerpt(v.description))'")
         }
         switch type {
         case .any:
             return v
-        case .string, .path:
+        case .string, .path, .command:
             switch v {
             case .string: return v
             case .int, .double, .bool: return .string(v.description)

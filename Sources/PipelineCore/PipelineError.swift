@@ -10,6 +10,10 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case duplicateKey(SourceLocation, key: String)
     case yamlTooLarge(SourceLocation, nodes: Int)
     case includeCycle(SourceLocation, chain: [String])
+    /// A string holds U+0000, which every C API (exec, environment, paths) would cut it at.
+    case nulCharacter(SourceLocation)
+    /// Bytes that are not UTF-8, located at the first invalid byte.
+    case invalidUTF8(SourceLocation)
     // Structure and types
     case wrongType(SourceLocation, field: String, expected: String, got: String)
     case unknownKey(SourceLocation, key: String, within: String, suggestion: String?)
@@ -23,6 +27,9 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case unknownVariable(SourceLocation, name: String, suggestion: String?)
     case unknownAxisValue(SourceLocation, axis: String, value: String, suggestion: String?)
     case emptyMatrix(SourceLocation, detail: String)
+    /// A stage's matrix would take the plan past `Planner.instanceLimit` instances; a count of
+    /// nil is beyond what an Int holds.
+    case tooManyInstances(SourceLocation, stage: String, instances: Int?, total: Int?, limit: Int)
     case noMatchingInstance(SourceLocation, reference: String, instance: String)
     case cycle(SourceLocation, path: [String])
     case badOverride(text: String, problem: String)
@@ -34,6 +41,7 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     public var location: SourceLocation? {
         switch self {
         case let .yamlSyntax(l, _), let .duplicateKey(l, _), let .yamlTooLarge(l, _), let .includeCycle(l, _),
+             let .nulCharacter(l), let .invalidUTF8(l), let .tooManyInstances(l, _, _, _, _),
              let .wrongType(l, _, _, _), let .unknownKey(l, _, _, _), let .missingField(l, _, _),
              let .invalidValue(l, _, _), let .unknownKind(l, _, _), let .unknownParam(l, _, _, _),
              let .unknownAxis(l, _, _), let .unknownStage(l, _, _), let .unknownVariable(l, _, _),
@@ -50,9 +58,24 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
         return prefix + message
     }
 
+    /// True for mistakes on the command line rather than in a file (exit code 2).
+    public var isUsageError: Bool {
+        if case .badOverride = self { return true }
+        return false
+    }
+
     private static func hint(_ s: String?) -> String {
         s.map { "; did you mean '\($0)'?" } ?? ""
     }
+
+    /// At most `limit` characters of the first line of `s`, marked with `...` when cut: how an
+    /// error quotes a value, which may be a whole file that was never meant to be a pipeline.
+    public static func excerpt(_ s: String, limit: Int = 40) -> String {
+        let line = s.prefix { $0 != "\n" && $0 != "\r" }
+        return line.count <= limit && line.count == s.count ? s : String(line.prefix(limit)) + "..."
+    }
+
+    private static func count(_ n: Int?) -> String { n.map(String.init) ?? "more than \(Int.max)" }
 
     /// The message without its location prefix.
     public var message: String {
@@ -67,6 +90,10 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
             return "document expands to more than \(nodes) nodes (alias expansion bomb?); refusing to read it"
         case let .includeCycle(_, chain):
             return "include cycle: \(chain.joined(separator: " -> "))"
+        case .nulCharacter:
+            return "a string here holds a NUL character (\\0), which would silently cut it short; remove it"
+        case .invalidUTF8:
+            return "the file is not valid UTF-8 (first invalid byte here); save it as UTF-8"
         case let .wrongType(_, field, expected, got):
             return "field '\(field)' must be \(expected), not \(got)"
         case let .unknownKey(_, key, within, s):
@@ -89,6 +116,10 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
             return "axis '\(axis)' has no value '\(value)'\(Self.hint(s))"
         case let .emptyMatrix(_, detail):
             return "empty matrix: \(detail)"
+        case let .tooManyInstances(_, stage, instances, total, limit):
+            return "stage '\(stage)' expands to \(Self.count(instances)) instances, which takes the pipeline to "
+                + "\(Self.count(total)); a pipeline may have at most \(limit) stage instances (counted before "
+                + "matrix.exclude): sweep fewer axes or values, or split the sweep into several pipelines"
         case let .noMatchingInstance(_, reference, instance):
             return "reference '\(reference)' matches no stage instance for \(instance)"
         case let .cycle(_, path):

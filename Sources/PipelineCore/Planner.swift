@@ -2,6 +2,12 @@
 // params (unknown names, types, required values) and reports each problem at its location.
 
 public enum Planner {
+    /// The most stage instances a plan may hold, counted before `matrix.exclude` and before any
+    /// is built. A plan costs a few kilobytes per instance, and every instance is a record and
+    /// a directory in the cache when it runs: a million is already a very large sweep (the full
+    /// reproduction has a few hundred), while a mistyped matrix of 10^8 would exhaust memory.
+    public static let instanceLimit = 1_000_000
+
     /// Expands `spec` with `overrides` (from `-p name=value`) using the kinds in `registry`.
     public static func plan(_ spec: PipelineSpec, registry: StageRegistry, overrides: [(String, Value)] = []) throws -> Plan {
         var vars = spec.vars.map { ($0.name, $0.value.value) }
@@ -9,6 +15,9 @@ public enum Planner {
             guard let i = vars.firstIndex(where: { $0.0 == name }) else {
                 let hint = suggestion(for: name, among: vars.map(\.0)).map { "; did you mean '\($0)'?" } ?? ""
                 throw PipelineError.badOverride(text: "\(name)=\(value)", problem: "the pipeline has no var '\(name)'\(hint)")
+            }
+            if value.description.utf8.contains(0) {
+                throw PipelineError.badOverride(text: name + "=...", problem: "the value holds a NUL character (\\0), which would cut it short")
             }
             vars[i].1 = value
         }
@@ -28,6 +37,7 @@ public enum Planner {
                 throw PipelineError.unknownAxis(axis.location, axis: axis.value, suggestion: suggestion(for: axis.value, among: axisNames))
             }
             let over = spec.axes.filter { a in stage.over.contains { $0.value == a.name } }
+            try checkInstanceCount(stage, over: over, planned: instances.count)
             let combos = expand(over, excludes: spec.excludes)
             if combos.isEmpty {
                 throw PipelineError.emptyMatrix(stage.location, detail: "stage '\(stage.name)' has no instances left after matrix.exclude")
@@ -72,6 +82,25 @@ public enum Planner {
             outputs.append(PlannedOutput(name: out.name, producers: chosen, subpath: ref.subpath))
         }
         return Plan(spec: spec, instances: instances, outputs: outputs, vars: vars, index: index)
+    }
+
+    /// Refuses a stage whose axes multiply out (with overflow-safe arithmetic) past
+    /// `instanceLimit` together with the `planned` instances of earlier stages.
+    static func checkInstanceCount(_ stage: StageSpec, over: [Axis], planned: Int) throws {
+        var count: Int? = 1
+        for axis in over {
+            guard let c = count else { break }
+            let (product, overflow) = c.multipliedReportingOverflow(by: axis.values.count)
+            count = overflow ? nil : product
+        }
+        var total: Int? = nil
+        if let count {
+            let (sum, overflow) = planned.addingReportingOverflow(count)
+            total = overflow ? nil : sum
+        }
+        if total.map({ $0 > instanceLimit }) ?? true {
+            throw PipelineError.tooManyInstances(stage.location, stage: stage.name, instances: count, total: total, limit: instanceLimit)
+        }
     }
 
     /// `stage` or `stage[a=1,b=x]`.
@@ -168,7 +197,8 @@ public enum Planner {
             if given[key.value] != nil {
                 throw PipelineError.duplicateKey(key.location, key: key.value)
             }
-            given[key.value] = (try template.apply(node.value, at: node.location), node.location)
+            let shell = kind.params.first { $0.name == key.value }?.type == .command
+            given[key.value] = (try template.apply(node.value, at: node.location, shell: shell), node.location)
         }
         var values: [(String, Value)] = []
         for p in kind.params {

@@ -53,6 +53,16 @@ public enum SpecParser {
         } catch let PipelineError.fileNotFound(path, reason) where includedAt != nil {
             throw PipelineError.invalidValue(includedAt!, field: "include", problem: "cannot read '\(path)': \(reason)")
         }
+        if let includedAt {
+            switch root {
+            case .mapping: break
+            case .scalar(.null, _): break
+            default:
+                // Name the file and what it holds, never its text: it may be any file at all.
+                throw PipelineError.invalidValue(includedAt, field: "include",
+                                                 problem: "'\(file)' is not a pipeline file: it holds a \(root.typeName), not a map of pipeline keys")
+            }
+        }
         if !isMain, !spec.files.contains(file) { spec.files.append(file) }
         chain.append(file)
         try merge(root, file: file, into: &spec, chain: &chain, isMain: isMain, nameSet: &nameSet)
@@ -98,8 +108,11 @@ public enum SpecParser {
             case "outputs":
                 for (k, v) in try mapping(node, field: "outputs") {
                     let ref = try string(v, field: "outputs.\(k.value)")
-                    if k.value.contains("..") || k.value.hasPrefix("/") {
-                        throw PipelineError.invalidValue(k.location, field: "outputs", problem: "output name '\(k.value)' must be a relative path without '..'")
+                    for (text, loc, field) in [(k.value, k.location, "outputs"), (ref, v.location, "outputs.\(k.value)")] where text.contains("${") {
+                        throw PipelineError.invalidValue(loc, field: field, problem: "'\(text)' uses '${...}', but outputs are not templated; write the name and the reference out")
+                    }
+                    if let problem = RelativePath.problem(k.value) {
+                        throw PipelineError.invalidValue(k.location, field: "outputs", problem: "output name '\(k.value)' must be a relative path inside results/\(spec.name.isEmpty ? "<pipeline>" : spec.name)/: \(problem)")
                     }
                     spec.outputs.append(OutputSpec(name: k.value, reference: Located(ref, v.location)))
                 }
@@ -261,7 +274,7 @@ public enum SpecParser {
 
     static func describe(_ n: YAMLNode) -> String {
         if case let .scalar(v, _) = n {
-            return v == .null ? "null" : "\(v.typeName) '\(v)'"
+            return v == .null ? "null" : "\(v.typeName) '\(PipelineError.excerpt(v.description))'"
         }
         return "a \(n.typeName)"
     }

@@ -1,7 +1,8 @@
 // Template: `${name}` substitution of vars and axis values inside params and commands.
 // Runtime placeholders (`${inputs.X}`, `${deps.X}`, `${work}`, `${out}`) are left for the stage.
 
-/// Substitutes `${name}` references. `$$` writes a literal `$`.
+/// Substitutes `${name}` references. `$$` writes a literal `$`. In a shell command line each
+/// value is quoted as one shell word (`Shell.quote`); `${raw:name}` pastes it unquoted.
 public struct Template {
     /// Values visible to templates: axis values first, then vars.
     public var scope: [String: Value]
@@ -13,22 +14,27 @@ public struct Template {
         name.hasPrefix("inputs.") || name.hasPrefix("deps.") || name == "work" || name == "out"
     }
 
-    /// Applies the template to every string inside `value`.
-    public func apply(_ value: Value, at location: SourceLocation) throws -> Value {
+    /// The prefix of an unquoted reference in a shell command line: `${raw:name}`.
+    public static let rawPrefix = "raw:"
+
+    /// Applies the template to every string inside `value`. With `shell`, strings are shell
+    /// command lines: substituted values are quoted for the shell and keep no type of their own.
+    public func apply(_ value: Value, at location: SourceLocation, shell: Bool = false) throws -> Value {
         switch value {
-        case let .string(s): return try apply(string: s, at: location)
-        case let .list(items): return .list(try items.map { try apply($0, at: location) })
-        case let .map(pairs): return .map(try pairs.map { ($0.0, try apply($0.1, at: location)) })
+        case let .string(s): return try apply(string: s, at: location, shell: shell)
+        case let .list(items): return .list(try items.map { try apply($0, at: location, shell: shell) })
+        case let .map(pairs): return .map(try pairs.map { ($0.0, try apply($0.1, at: location, shell: shell)) })
         default: return value
         }
     }
 
-    /// A string that is exactly one `${name}` takes that value's type; otherwise the result is a
-    /// string with each reference replaced by its text.
-    public func apply(string s: String, at location: SourceLocation) throws -> Value {
+    /// A string that is exactly one `${name}` takes that value's type (not in a shell command
+    /// line); otherwise the result is a string with each reference replaced by its text.
+    public func apply(string s: String, at location: SourceLocation, shell: Bool = false) throws -> Value {
         guard s.contains("$") else { return .string(s) }
-        if s.hasPrefix("${"), s.hasSuffix("}"), s.dropFirst(2).firstIndex(of: "}") == s.index(before: s.endIndex) {
-            let name = String(s.dropFirst(2).dropLast())
+        if !shell, s.hasPrefix("${"), s.hasSuffix("}"), s.dropFirst(2).firstIndex(of: "}") == s.index(before: s.endIndex) {
+            var name = String(s.dropFirst(2).dropLast())
+            if name.hasPrefix(Template.rawPrefix) { name.removeFirst(Template.rawPrefix.count) }
             if let v = scope[name] { return v }
         }
         var out = ""
@@ -43,10 +49,16 @@ public struct Template {
                 guard let close = s[next...].firstIndex(of: "}") else {
                     throw PipelineError.invalidValue(location, field: "template", problem: "unclosed '${' in \"\(s)\"")
                 }
-                let name = String(s[s.index(after: next)..<close])
+                var name = String(s[s.index(after: next)..<close])
+                let raw = name.hasPrefix(Template.rawPrefix)
+                if raw { name.removeFirst(Template.rawPrefix.count) }
                 if let v = scope[name] {
-                    out += v.description
+                    out += shell && !raw ? Shell.quote(v.description) : v.description
                 } else if Template.isRuntimePlaceholder(name) {
+                    if raw {
+                        throw PipelineError.invalidValue(location, field: "template", problem:
+                            "'${raw:\(name)}': raw applies to vars and matrix values; '${\(name)}' is always quoted when the stage runs")
+                    }
                     out += "${\(name)}"
                 } else {
                     throw PipelineError.unknownVariable(location, name: name,

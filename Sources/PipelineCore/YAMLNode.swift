@@ -58,10 +58,36 @@ public indirect enum YAMLNode {
             let reason = FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file"
             throw PipelineError.fileNotFound(path: path, reason: reason)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw PipelineError.yamlSyntax(SourceLocation(file: path), problem: "file is not valid UTF-8")
+        if let bad = firstInvalidUTF8(data, file: path) { throw PipelineError.invalidUTF8(bad) }
+        return try parse(String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    /// The line and column (counted in characters, as YAML counts them) of the first byte of
+    /// `data` that is not UTF-8, or nil when all of it is.
+    static func firstInvalidUTF8(_ data: Data, file: String) -> SourceLocation? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var bytes = data.makeIterator()
+        var line = 1, column = 1
+        while true {
+            switch parser.parseScalar(from: &bytes) {
+            case .valid(let scalar):
+                if scalar.count == 1 && scalar.first == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
+            case .emptyInput:
+                return nil
+            case .error:
+                return SourceLocation(file: file, line: line, column: column)
+            }
         }
-        return try parse(text, file: path)
+    }
+
+    /// Line and column of the character `offset` characters into `text`.
+    static func location(ofCharacter offset: Int, in text: String, file: String) -> SourceLocation {
+        let end = text.index(text.startIndex, offsetBy: offset, limitedBy: text.endIndex) ?? text.endIndex
+        var line = 1, column = 1
+        for c in text[..<end] {
+            if c == "\n" || c == "\r\n" { line += 1; column = 1 } else { column += 1 }
+        }
+        return SourceLocation(file: file, line: line, column: column)
     }
 
     static func convert(_ e: YamlError, text: String, file: String) -> PipelineError {
@@ -73,8 +99,8 @@ public indirect enum YAMLNode {
             let loc = locateDuplicate(key: key, after: context.mark.line, in: text, file: file)
                 ?? SourceLocation(file: file, line: context.mark.line, column: context.mark.column)
             return .duplicateKey(loc, key: key)
-        case let .reader(problem, _, _, _):
-            return .yamlSyntax(SourceLocation(file: file), problem: problem)
+        case let .reader(problem, offset, _, _):
+            return .yamlSyntax(offset.map { location(ofCharacter: $0, in: text, file: file) } ?? SourceLocation(file: file), problem: problem)
         default:
             return .yamlSyntax(SourceLocation(file: file), problem: "\(e)")
         }
@@ -108,6 +134,7 @@ public indirect enum YAMLNode {
         guard budget >= 0 else { throw PipelineError.yamlTooLarge(loc, nodes: nodeLimit) }
         switch node {
         case let .scalar(s):
+            if s.string.utf8.contains(0) { throw PipelineError.nulCharacter(loc) }
             return .scalar(s.style == .plain ? resolvePlain(s.string) : .string(s.string), loc)
         case let .sequence(seq):
             var items: [YAMLNode] = []
@@ -138,6 +165,7 @@ public indirect enum YAMLNode {
                     }
                     continue
                 }
+                if ks.string.utf8.contains(0) { throw PipelineError.nulCharacter(kl) }
                 guard seen.insert(ks.string).inserted else { throw PipelineError.duplicateKey(kl, key: ks.string) }
                 pairs.append((Located(ks.string, kl), try convert(v, file: file, budget: &budget)))
             }

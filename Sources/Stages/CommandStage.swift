@@ -11,7 +11,7 @@ public struct CommandStage: StageKind {
     public let version = 1
     public let summary = "Run a shell command in a fresh working directory; keep the files named in outs."
     public let params: [ParamSpec] = [
-        ParamSpec("run", .string, "Command line, run with `shell -c`. ${inputs.NAME} is the path of an input stage's output (several, space-separated, when it gathers), ${deps.NAME} the absolute path of a dep, ${work} a directory kept across a kill for resumable state. Write a literal $ as $$."),
+        ParamSpec("run", .command, "Command line, run with `shell -c`. ${NAME} (a var or matrix value) is pasted as one shell word, quoted when needed; ${raw:NAME} pastes it unquoted. ${inputs.NAME} is the path of an input stage's output (several, space-separated, when it gathers), ${deps.NAME} the absolute path of a dep, ${work} a directory kept across a kill for resumable state. Write a literal $ as $$."),
         ParamSpec("deps", .pathMap, default: .map([]), "Files or directories the command reads, relative to the pipeline file: name -> path. Their content digests are part of the cache key."),
         ParamSpec("outs", .stringList, default: .list([]), "Files or directories the command must create in its working directory; they become the stage's output."),
         ParamSpec("env", .stringMap, default: .map([]), "Environment variables set for the command (part of the cache key)."),
@@ -21,8 +21,8 @@ public struct CommandStage: StageKind {
 
     public func validate(_ params: Params, at location: SourceLocation) throws {
         for out in params.strings("outs") {
-            if out.isEmpty || out.hasPrefix("/") || out.split(separator: "/").contains("..") {
-                throw PipelineError.invalidValue(location, field: "outs", problem: "'\(out)' must be a relative path inside the working directory")
+            if let problem = RelativePath.problem(out) {
+                throw PipelineError.invalidValue(location, field: "outs", problem: "'\(out)' must be a relative path inside the working directory: \(problem)")
             }
         }
     }
@@ -38,23 +38,18 @@ public struct CommandStage: StageKind {
             if name.hasPrefix("inputs.") {
                 let input = String(name.dropFirst(7))
                 guard let arts = context.inputs[input] else { throw StageError("the command uses ${\(name)} but the stage has no input '\(input)'") }
-                out += arts.map { shellQuote($0.path) }.joined(separator: " ")
+                out += arts.map { Shell.quote($0.path) }.joined(separator: " ")
             } else if name.hasPrefix("deps.") {
                 guard let p = context.paths[name] else { throw StageError("the command uses ${\(name)} but the stage has no dep '\(name.dropFirst(5))'") }
-                out += shellQuote(p)
+                out += Shell.quote(p)
             } else if name == "work" {
-                out += shellQuote(context.workDirectory)
+                out += Shell.quote(context.workDirectory)
             } else {
                 out += "${\(name)}"
             }
             rest = rest[rest.index(after: close)...]
         }
         return out + rest
-    }
-
-    static func shellQuote(_ s: String) -> String {
-        let safe = s.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "/._-+=:,@%".unicodeScalars.contains($0) }
-        return safe && !s.isEmpty ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     public func execute(_ context: StageContext) throws {

@@ -33,7 +33,7 @@ struct Madpipe: ParsableCommand {
             Foundation.exit(0)
         } catch let e as PipelineError {
             printError("error: \(e)")
-            Foundation.exit(1)
+            Foundation.exit(e.isUsageError ? 2 : 1)
         } catch let e as ExitCode {
             Foundation.exit(e.rawValue)
         } catch {

@@ -1,6 +1,6 @@
 // PipelineErrorCorpusTests: every file in Fixtures/bad is an invalid pipeline whose first line
 // states the expected error (`# expect: LINE:COL: message`); each must fail with that message at
-// that position.
+// that position. (A file may be invalid UTF-8 after its first line.)
 
 import Foundation
 import PipelineCore
@@ -15,7 +15,8 @@ final class PipelineErrorCorpusTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(files.count, 20)
         for name in files {
             let path = Self.dir + "/" + name
-            let first = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")[0]
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            let first = String(decoding: data.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
             XCTAssertTrue(first.hasPrefix("# expect: "), "\(name) has no expectation line")
             let expected = String(first.dropFirst("# expect: ".count))
             do {
@@ -27,6 +28,14 @@ final class PipelineErrorCorpusTests: XCTestCase {
                 XCTAssertTrue(text.hasPrefix(path), "\(name): error does not start with the file path: \(text)")
                 XCTAssertTrue(text.contains(expected), "\(name): expected '\(expected)' in '\(text)'")
             }
+        }
+    }
+
+    func testIncludeOfANonPipelineFileNamesItAndQuotesNoneOfIt() throws {
+        let path = Self.dir + "/include-not-yaml.yaml"
+        XCTAssertThrowsError(try SpecParser.load(path: path)) { e in
+            XCTAssertEqual("\(e)", "\(path):3:10: invalid 'include': '\(Self.dir)/not-a-pipeline.txt' is not a pipeline file: "
+                           + "it holds a string, not a map of pipeline keys")
         }
     }
 
