@@ -27,6 +27,11 @@ public enum BundleError: Error, CustomStringConvertible, Equatable {
     case decompressionBomb(file: String, entry: String?, problem: String)
     /// A record in the manifest that is malformed or names objects the bundle lacks.
     case badRecord(file: String, key: String, problem: String)
+    /// A name the manifest carries (pipeline name, a record's id, digest or host, an override)
+    /// that breaks the rule a pipeline's own names follow; `field` says where, `rule` what is allowed.
+    case badName(file: String, field: String, value: String, rule: String)
+    /// Data after the end of the archive (e.g. a second bundle appended to the file).
+    case trailingData(file: String, problem: String)
     /// Exporting failed before anything was written (e.g. a stage's object is missing from the store).
     case export(problem: String)
     /// Writing the imported content failed or would overwrite something.
@@ -59,10 +64,23 @@ public enum BundleError: Error, CustomStringConvertible, Equatable {
             return "\(file)\(entry.map { ": entry '\($0)'" } ?? ""): refused as a possible decompression bomb: \(problem)"
         case let .badRecord(file, key, problem):
             return "\(file): MANIFEST.json: stage record \(key): \(problem)"
+        case let .badName(file, field, value, rule):
+            return "\(file): MANIFEST.json: field '\(field)' is \(BundleError.shown(value)), which is not \(rule); the bundle is refused"
+        case let .trailingData(file, problem):
+            return "\(file): data after the end of the archive (\(problem)); a bundle is exactly one archive, refused"
         case let .export(problem):
             return "cannot export: \(problem)"
         case let .target(path, problem):
             return "\(path): \(problem)"
         }
+    }
+
+    /// `value` quoted for a message: control characters escaped, cut at 200 characters.
+    static func shown(_ value: String) -> String {
+        var out = ""
+        for u in value.unicodeScalars.prefix(200) {
+            if u.value < 0x20 || u.value == 0x7F { out += "\\u{" + String(u.value, radix: 16) + "}" } else { out.unicodeScalars.append(u) }
+        }
+        return "'" + out + (value.unicodeScalars.count > 200 ? "...'" : "'")
     }
 }

@@ -183,13 +183,14 @@ public struct BundleManifest {
                   records: records, current: current, entries: entries,
                   provenance: v["provenance"]?.mapValue ?? [], note: v["note"]?.stringValue ?? "")
         if let t = v["totalSize"]?.intValue, t != totalSize { throw bad("'totalSize' is \(t) but the entries add up to \(totalSize)") }
+        try BundleNames.check(self, file: file)
     }
 }
 
 /// The rules for names inside a bundle.
 public enum BundlePath {
     /// Why `path` may not be an entry name, or nil if it is fine: relative, no `.`/`..`/empty
-    /// parts, no backslashes or control characters, at most 1024 bytes.
+    /// parts, no `.git` directory, no backslashes or control characters, at most 1024 bytes.
     public static func problem(_ path: String) -> String? {
         if path.isEmpty { return "empty name" }
         if path.utf8.count > 1024 { return "longer than 1024 bytes" }
@@ -200,6 +201,7 @@ public enum BundlePath {
         for part in path.split(separator: "/", omittingEmptySubsequences: false) {
             if part == ".." { return "'..' component" }
             if part == "." || part.isEmpty { return "empty or '.' component" }
+            if part.lowercased() == ".git" { return "'.git' component (git runs hooks and commands from there)" }
         }
         return nil
     }

@@ -1,7 +1,9 @@
 // BundleReader: streams a bundle through libarchive and checks it as it goes: MANIFEST.json must
 // come first and parse; every later entry must be a regular file with a safe name the manifest
 // lists, seen once, with the listed size and BLAKE3 digest; nothing may be missing; the archive must end
-// cleanly; and the decompressed volume must stay within the manifest's total and a ratio limit.
+// cleanly, with only zero padding after its end (`BundleStream`) and nothing after its one zstd
+// frame (`BundleFrames`); and the decompressed volume must stay within the manifest's total and a
+// ratio limit.
 // What to do with each verified byte is up to a `BundleEntrySink` (nothing, for `verify`).
 
 import CArchive
@@ -65,14 +67,16 @@ public enum BundleReader {
     public static func read(path: String, limits: BundleLimits = BundleLimits(),
                             onManifest: (BundleManifest) throws -> Void = { _ in },
                             sink: BundleEntrySink? = nil) throws -> BundleReadSummary {
+        // The tar is read from `stream` (the decompressed bytes), which sees every byte, so that
+        // what follows the end-of-archive blocks can be checked (libarchive's tar reader stops there).
+        let stream = try BundleStream(path: path)
         guard let a = archive_read_new() else { throw BundleError.archive(file: path, entry: nil, message: "out of memory") }
-        defer { archive_read_free(a) }
-        archive_read_support_filter_zstd(a)
+        defer { archive_read_free(a); withExtendedLifetime(stream) {} }  // `a` calls back into `stream`
         archive_read_support_format_tar(a)
         func fail(_ entry: String?) -> BundleError {
-            .archive(file: path, entry: entry, message: archive_error_string(a).map { String(cString: $0) } ?? "unreadable")
+            .archive(file: path, entry: entry, message: stream.error ?? archive_error_string(a).map { String(cString: $0) } ?? "unreadable")
         }
-        guard archive_read_open_filename(a, path, 1 << 20) == ARCHIVE_OK else { throw fail(nil) }
+        guard stream.open(a) == ARCHIVE_OK else { throw fail(nil) }
         let fileSize = FileSystem.size(path) ?? 0
 
         var header: OpaquePointer? = nil
@@ -82,7 +86,7 @@ public enum BundleReader {
         var uncompressed = 0
 
         func checkRatio(_ entry: String) throws {
-            let compressed = Int(archive_filter_bytes(a, -1))
+            let compressed = Int(stream.compressedBytes)
             if uncompressed > limits.ratioFloor && Double(uncompressed) > limits.maxRatio * Double(max(compressed, 1)) {
                 throw BundleError.decompressionBomb(file: path, entry: entry,
                     problem: "\(uncompressed) bytes decompressed from \(compressed) (ratio above \(Int(limits.maxRatio)))")
@@ -212,7 +216,9 @@ public enum BundleReader {
         if let e = workers.error() { throw e }
         let missing = manifest.entries.map(\.path).filter { !seen.contains($0) }
         if !missing.isEmpty { throw BundleError.missing(file: path, entries: missing) }
-        return BundleReadSummary(manifest: manifest, compressedBytes: Int(archive_filter_bytes(a, -1)), uncompressedBytes: uncompressed)
+        try stream.checkRest(consumed: Int(archive_filter_bytes(a, 0)))
+        try BundleFrames.checkSingleFrame(path: path)
+        return BundleReadSummary(manifest: manifest, compressedBytes: Int(stream.compressedBytes), uncompressedBytes: uncompressed)
     }
 }
 
