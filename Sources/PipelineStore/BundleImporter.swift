@@ -118,6 +118,10 @@ public enum BundleImporter {
                     targets.append((base + "/results/" + m.pipeline + "/" + e.path.dropFirst("results/".count), .staged(sink.path(of: e), false)))
                 }
             }
+            // The manifest's names were checked (BundleNames, BundlePath); this is the last line of defence.
+            for (dest, _) in targets where !URL(fileURLWithPath: dest).standardizedFileURL.path.hasPrefix(base + "/") {
+                throw BundleError.target(path: dest, problem: "lies outside the pipeline directory \(base); nothing was imported")
+            }
             for (dest, source) in targets where FileSystem.exists(dest) && !overwrite {
                 let existing = FileSystem.read(dest)
                 let wanted: Data?

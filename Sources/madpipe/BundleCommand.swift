@@ -261,8 +261,9 @@ struct BundleCommand: ParsableCommand {
                                                         limits: limitOptions.limits)
                 print("imported \(r.manifest.pipeline): \(r.records) new stage record(s) of \(r.manifest.records.count), \(r.newObjects) new object(s), \(formatBytes(r.bytes)) verified")
                 if let dir = pipelineDir {
-                    print("wrote \(r.files.count) file(s) under \(dir); run: madpipe run \(dir)/\(r.manifest.pipelineFile)"
-                          + r.manifest.overrides.map { " -p \($0)" }.joined())
+                    // A command line to paste: every word from the bundle (or the user) quoted.
+                    print("wrote \(r.files.count) file(s) under \(dir); run: madpipe run \(Shell.quote(dir + "/" + r.manifest.pipelineFile))"
+                          + r.manifest.overrides.map { " -p " + Shell.quote($0) }.joined())
                 }
             } catch let e as BundleError {
                 printError("error: \(e)")

@@ -1,8 +1,10 @@
 // BundleEndToEndTests: the madpipe binary: run a pipeline of command stages, export a bundle,
 // import it into a fresh cache and project directory, run again -> zero stages executed and the
-// same published outputs; exporting twice gives identical bytes; verify, inspect and refusals.
+// same published outputs; exporting twice gives identical bytes; verify, inspect and refusals,
+// including a bundle rewritten to escape --pipeline-dir and a second bundle appended to the file.
 
 import Foundation
+import PipelineStore
 import XCTest
 
 final class BundleEndToEndTests: XCTestCase {
@@ -138,5 +140,66 @@ final class BundleEndToEndTests: XCTestCase {
         XCTAssertEqual(imp.code, 1)
         XCTAssertEqual(c3.recordCount, 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: c3.dir + "/proj"))
+    }
+
+    /// The attack of issue 19: a real bundle whose manifest says the pipeline is named
+    /// `../../../madpipe-escape-<id>` (every entry still valid) would have import write the published
+    /// outputs beside the sandbox. verify and import refuse it, naming the field; nothing is written.
+    /// A second bundle appended to a good one is refused as trailing data.
+    func testHostilePipelineNameAndAppendedBundleAreRefused() throws {
+        let a = try Sandbox("bundle-hostile")
+        try a.write("proj/data/input.txt", "b\na\n")
+        try a.write("proj/p.yaml", pipeline(a.dir + "/runs.txt"))
+        XCTAssertEqual(try a.run("run", "proj/p.yaml").code, 0)
+        XCTAssertEqual(try a.run("bundle", "export", "proj/p.yaml", "-o", "good.tar.zst").code, 0)
+        let good = a.dir + "/good.tar.zst"
+
+        // Rebuild the bundle with the same entries and a hostile pipeline name.
+        try FileManager.default.createDirectory(atPath: a.dir + "/x", withIntermediateDirectories: true)
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        tar.arguments = ["tar", "--zstd", "-xf", good, "-C", a.dir + "/x"]
+        try tar.run()
+        tar.waitUntilExit()
+        XCTAssertEqual(tar.terminationStatus, 0)
+        var m = try BundleReader.read(path: good).manifest
+        let escape = "madpipe-escape-\(UUID().uuidString.prefix(8))"
+        m.pipeline = "../../../" + escape
+        let outside = ((a.dir as NSString).deletingLastPathComponent as NSString).appendingPathComponent(escape)
+        defer { try? FileManager.default.removeItem(atPath: outside) }
+        _ = try BundleWriter.write(to: a.dir + "/evil.tar.zst", entries: [("MANIFEST.json", false, .bytes(m.json))]
+            + m.entries.map { ($0.path, $0.exec, .file(a.dir + "/x/" + $0.path)) })
+
+        let b = try Sandbox("bundle-hostile-b")
+        let verify = try b.run("bundle", "verify", a.dir + "/evil.tar.zst")
+        XCTAssertEqual(verify.code, 1, verify.stdout)
+        XCTAssertTrue(verify.stderr.contains("field 'pipeline' is '../../../\(escape)'"), verify.stderr)
+        let imp = try b.run("bundle", "import", a.dir + "/evil.tar.zst", "--pipeline-dir", "proj")
+        XCTAssertEqual(imp.code, 1, imp.stdout)
+        XCTAssertTrue(imp.stderr.contains("field 'pipeline'"), imp.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: outside), "nothing written outside --pipeline-dir")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: b.dir + "/proj"))
+        XCTAssertEqual(b.recordCount, 0)
+
+        // The command import suggests quotes each word from the bundle for the shell.
+        m.pipeline = "shared"
+        m.overrides = ["offset=4; touch pwned"]
+        _ = try BundleWriter.write(to: a.dir + "/quoted.tar.zst", entries: [("MANIFEST.json", false, .bytes(m.json))]
+            + m.entries.map { ($0.path, $0.exec, .file(a.dir + "/x/" + $0.path)) })
+        let q = try Sandbox("bundle-quoted")
+        let quoted = try q.run("bundle", "import", a.dir + "/quoted.tar.zst", "--pipeline-dir", "my proj")
+        XCTAssertEqual(quoted.code, 0, quoted.stderr)
+        XCTAssertTrue(quoted.stdout.contains("run: madpipe run 'my proj/p.yaml' -p 'offset=4; touch pwned'"), quoted.stdout)
+
+        // A second bundle appended to the first.
+        let bytes = try XCTUnwrap(FileManager.default.contents(atPath: good))
+        try (bytes + bytes).write(to: URL(fileURLWithPath: a.dir + "/twice.tar.zst"))
+        let twice = try b.run("bundle", "verify", a.dir + "/twice.tar.zst")
+        XCTAssertEqual(twice.code, 1, twice.stdout)
+        XCTAssertTrue(twice.stderr.contains("data after the end of the archive"), twice.stderr)
+        XCTAssertEqual(try b.run("bundle", "import", a.dir + "/twice.tar.zst", "--pipeline-dir", "proj").code, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: b.dir + "/proj"))
+        XCTAssertEqual(b.recordCount, 0)
+        XCTAssertEqual(try b.run("bundle", "verify", good).code, 0, "the bundle itself is fine")
     }
 }
