@@ -26,12 +26,15 @@ public struct LegendEntry: Sendable {
 enum Legend {
     static let fontSize = 11.0
     static let rowHeight = 16.0
+    /// Widest label drawn before it is truncated with an ellipsis: room for a detector and one
+    /// sweep axis (`flow-mahalanobis seed=0`), so entries that differ only at the end stay apart.
+    static let labelWidth = 180.0
 
     /// Width the legend needs (0 when there is nothing worth a legend).
     static func width(_ entries: [LegendEntry]) -> Double {
         guard !entries.isEmpty else { return 0 }
         let longest = entries.map { TextMetrics.width($0.label, fontSize: fontSize) }.max() ?? 0
-        return min(180, 30 + longest) + 8
+        return min(30 + labelWidth, 30 + longest) + 8
     }
 
     /// Draws entries top-down from (x, y).
@@ -52,7 +55,7 @@ enum Legend {
             case .box:
                 svg.element("rect", Rect(x: x + 3, y: cy - 5, width: 12, height: 10).attributes + [("fill", e.color)])
             }
-            svg.text(TextMetrics.truncate(e.label, width: 150, fontSize: fontSize),
+            svg.text(TextMetrics.truncate(e.label, width: labelWidth, fontSize: fontSize),
                      [("x", SVGNumber.format(x + 24)), ("y", SVGNumber.format(cy + 4))])
         }
         svg.close()

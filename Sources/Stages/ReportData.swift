@@ -1,6 +1,8 @@
 // ReportData: the report's tables parsed into typed rows (AUROC, quirkiness, separation,
 // outputs) and the derived numbers the figures and summary need (summary AUROC, losses,
-// logit-level measures).
+// logit-level measures). Columns beyond a table's known ones are matrix axes (seed, order, ...)
+// that evaluate, separation and table add to tell sweep instances apart: rows are grouped and
+// labelled by them, so two seeds are two series, never one line.
 
 import Foundation
 
@@ -13,10 +15,46 @@ public struct ModelDataset: Hashable, Comparable, Sendable {
     public static func < (a: ModelDataset, b: ModelDataset) -> Bool { (a.model, a.dataset) < (b.model, b.dataset) }
 }
 
+/// A model and dataset with the values of extra axis columns (e.g. `seed=0`), the unit the
+/// quirkiness and loss figures plot.
+struct Group: Hashable, Comparable {
+    var md: ModelDataset
+    /// The extra axis values as `axis=value` words, in column order ("" when none).
+    var extras: String
+    var label: String { extras.isEmpty ? md.label : "\(md.label) \(extras)" }
+    static func < (a: Group, b: Group) -> Bool { (a.md, a.extras) < (b.md, b.extras) }
+}
+
+/// Extra (axis) columns of a table: the columns after its key columns (model, dataset, detector)
+/// and before its first known value column (layer, auroc, quirkiness, ...), as evaluate,
+/// separation and table write them; with a row's values on them.
+struct ExtraColumns {
+    static let keys = ["model", "dataset", "detector"]
+    var names: [String]
+    init(_ table: CSVTable?, known: [String]) {
+        names = (table?.header ?? []).prefix { ExtraColumns.keys.contains($0) || !known.contains($0) }.filter { !ExtraColumns.keys.contains($0) }
+    }
+    func values(_ r: [String: String]) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: names.map { ($0, r[$0, default: ""]) })
+    }
+    /// `axis=value` words in column order, skipping empty values.
+    func label(_ r: [String: String]) -> String {
+        names.compactMap { n in r[n].flatMap { $0.isEmpty ? nil : "\(n)=\($0)" } }.joined(separator: " ")
+    }
+    /// True when the two rows agree on every extra column both have.
+    static func compatible(_ a: [String: String], _ b: [String: String]) -> Bool {
+        a.allSatisfy { k, v in b[k].map { $0 == v } ?? true }
+    }
+}
+
 /// One row of auroc.csv.
 struct AurocRow {
     var md: ModelDataset
     var detector: String
+    /// Values of the extra axis columns (seed, ...).
+    var extras: [String: String] = [:]
+    /// The detector and its extra axis values, e.g. `mahalanobis seed=0`: one line or bar series.
+    var series: String
     /// The layer, or nil for `aggregate` (or an unparsable layer).
     var layer: Int?
     var isAggregate: Bool
@@ -26,6 +64,7 @@ struct AurocRow {
 
 /// One row of quirkiness.csv.
 struct QuirkRow {
+    var extras: [String: String] = [:]
     var aliceAccuracy, bobAccuracy, quirkiness: Double?
     /// loss_alice_own, loss_alice_other, loss_bob_own, loss_bob_other when all four are present.
     var losses: [Double]?
@@ -98,8 +137,8 @@ struct ReportData {
     var quirkiness: CSVTable?
     var separation: CSVTable?
     var aurocRows: [AurocRow] = []
-    var quirk: [ModelDataset: QuirkRow] = [:]
-    var separationRows: [(md: ModelDataset, layer: Int, s: Double)] = []
+    var quirk: [Group: QuirkRow] = [:]
+    var separationRows: [(md: ModelDataset, layer: Int, s: Double, extras: [String: String])] = []
     var outputs: [OutputTable] = []
 
     init(_ inputs: ReportInputs) {
@@ -107,30 +146,36 @@ struct ReportData {
         quirkiness = inputs.quirkiness
         separation = inputs.separation
         if let t = inputs.auroc {
+            let extra = ExtraColumns(t, known: ReportInputs.aurocColumns + ["note"])
             for r in t.records {
                 let layerText = r["layer", default: ""].trimmingCharacters(in: .whitespaces)
+                let label = extra.label(r), detector = r["detector", default: ""]
                 aurocRows.append(AurocRow(md: ModelDataset(model: r["model", default: ""], dataset: r["dataset", default: ""]),
-                                          detector: r["detector", default: ""], layer: Int(layerText),
+                                          detector: detector, extras: extra.values(r),
+                                          series: label.isEmpty ? detector : "\(detector) \(label)", layer: Int(layerText),
                                           isAggregate: layerText.lowercased() == "aggregate",
                                           subset: r["subset", default: ""].lowercased(),
                                           auroc: num(r["auroc"]), ap: num(r["ap"]), ciLow: num(r["ci_low"]), ciHigh: num(r["ci_high"])))
             }
         }
         if let t = inputs.quirkiness {
+            let losses = ["loss_alice_own", "loss_alice_other", "loss_bob_own", "loss_bob_other"]
+            let extra = ExtraColumns(t, known: ReportInputs.quirkinessColumns + losses + ["note"])
             for r in t.records {
                 let md = ModelDataset(model: r["model", default: ""], dataset: r["dataset", default: ""])
-                let l = ["loss_alice_own", "loss_alice_other", "loss_bob_own", "loss_bob_other"].map { num(r[$0]) }
-                quirk[md] = QuirkRow(aliceAccuracy: num(r["alice_accuracy"]), bobAccuracy: num(r["bob_accuracy"]),
+                let l = losses.map { num(r[$0]) }
+                quirk[Group(md: md, extras: extra.label(r))] = QuirkRow(extras: extra.values(r), aliceAccuracy: num(r["alice_accuracy"]), bobAccuracy: num(r["bob_accuracy"]),
                                      quirkiness: num(r["quirkiness"]), losses: l.allSatisfy { $0 != nil } ? l.map { $0! } : nil)
             }
         }
         if let t = inputs.separation {
+            let extra = ExtraColumns(t, known: ReportInputs.separationColumns + ["note"])
             for r in t.records {
                 guard let layer = Int(r["layer", default: ""].trimmingCharacters(in: .whitespaces)), let s = num(r["separation"]) else { continue }
-                separationRows.append((ModelDataset(model: r["model", default: ""], dataset: r["dataset", default: ""]), layer, s))
+                separationRows.append((ModelDataset(model: r["model", default: ""], dataset: r["dataset", default: ""]), layer, s, extra.values(r)))
             }
         }
-        let known = Set(aurocRows.map(\.md) + Array(quirk.keys) + separationRows.map { $0.md }).sorted()
+        let known = Set(aurocRows.map(\.md) + quirk.keys.map(\.md) + separationRows.map { $0.md }).sorted()
         outputs = inputs.outputs.sorted { $0.name < $1.name }.map { OutputTable(name: $0.name, table: $0.table, md: ReportData.match($0.name, known)) }
     }
 
@@ -145,40 +190,44 @@ struct ReportData {
         return hits.max { ($0.model.count + $0.dataset.count, $1.label) < ($1.model.count + $1.dataset.count, $0.label) }
     }
 
-    /// Detectors in the AUROC table, sorted.
-    var detectors: [String] { ReportData.unique(aurocRows.map(\.detector)) }
+    /// Series (detector and extra axis values) in the AUROC table, sorted.
+    var series: [String] { ReportData.unique(aurocRows.map(\.series)) }
 
-    /// The detector's AUROC on the layer-aggregated score, else its mean AUROC over layers
+    /// The series' AUROC on the layer-aggregated score, else its mean AUROC over layers
     /// (subset all).
-    func summaryAUROC(_ md: ModelDataset, _ detector: String) -> Double? {
-        let rows = aurocRows.filter { $0.md == md && $0.detector == detector && $0.subset == "all" }
+    func summaryAUROC(_ md: ModelDataset, _ series: String) -> Double? {
+        let rows = aurocRows.filter { $0.md == md && $0.series == series && $0.subset == "all" }
         if let a = rows.first(where: \.isAggregate)?.auroc { return a }
-        return meanLayerAUROC(md, detector)
+        return meanLayerAUROC(md, series)
     }
 
-    /// Mean AUROC over the numbered layers (subset all), or nil.
-    func meanLayerAUROC(_ md: ModelDataset, _ detector: String) -> Double? {
-        let v = aurocRows.filter { $0.md == md && $0.detector == detector && $0.subset == "all" && $0.layer != nil }.compactMap(\.auroc)
+    /// Mean AUROC over the numbered layers (subset all) of a series, or nil.
+    func meanLayerAUROC(_ md: ModelDataset, _ series: String) -> Double? {
+        let v = aurocRows.filter { $0.md == md && $0.series == series && $0.subset == "all" && $0.layer != nil }.compactMap(\.auroc)
         return v.isEmpty ? nil : v.reduce(0, +) / Double(v.count)
     }
 
-    /// (separation, AUROC) for every model, dataset and layer present in both tables.
-    func separationPoints(detector: String) -> [(Double, Double)] {
-        var s: [String: Double] = [:]
-        for r in separationRows { s["\(r.md.model)\u{1}\(r.md.dataset)\u{1}\(r.layer)"] = r.s }
-        return aurocRows.filter { $0.detector == detector && $0.subset == "all" && $0.layer != nil }
+    /// Extra axis values of a series (those of its first row).
+    func extras(ofSeries series: String) -> [String: String] { aurocRows.first { $0.series == series }?.extras ?? [:] }
+
+    /// (separation, AUROC) for every model, dataset and layer of a series present in both tables;
+    /// a separation row matches when it agrees on the extra axis columns both tables have.
+    func separationPoints(series: String) -> [(Double, Double)] {
+        aurocRows.filter { $0.series == series && $0.subset == "all" && $0.layer != nil }
             .sorted { ($0.md, $0.layer!) < ($1.md, $1.layer!) }
             .compactMap { r in
-                guard let a = r.auroc, let x = s["\(r.md.model)\u{1}\(r.md.dataset)\u{1}\(r.layer!)"] else { return nil }
+                guard let a = r.auroc, let x = separationRows.first(where: {
+                    $0.md == r.md && $0.layer == r.layer! && ExtraColumns.compatible($0.extras, r.extras)
+                })?.s else { return nil }
                 return (x, a)
             }
     }
 
     /// Mean losses per model and dataset: Alice own, Alice other, Bob own, Bob other. From the
     /// quirkiness table's loss columns, else from outputs tables with loss_alice and loss_bob.
-    var lossTable: [ModelDataset: [Double]] {
-        var out: [ModelDataset: [Double]] = [:]
-        for (md, q) in quirk { if let l = q.losses { out[md] = l } }
+    var lossTable: [Group: [Double]] {
+        var out: [Group: [Double]] = [:]
+        for (g, q) in quirk { if let l = q.losses { out[g] = l } }
         if !out.isEmpty { return out }
         for o in outputs {
             guard let md = o.md, let ch = o.table.column("character"), let la = o.table.column("loss_alice"),
@@ -192,7 +241,7 @@ struct ReportData {
                 default: break
                 }
             }
-            if counts.allSatisfy({ $0 > 0 }) { out[md] = zip(sums, counts).map { $0 / $1 } }
+            if counts.allSatisfy({ $0 > 0 }) { out[Group(md: md, extras: "")] = zip(sums, counts).map { $0 / $1 } }
         }
         return out
     }

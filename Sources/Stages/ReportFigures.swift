@@ -53,8 +53,8 @@ public enum ReportFigures {
             var panels: [Chart] = []
             for md in ReportData.unique(rows.map(\.md)) {
                 var series: [LineSeries] = []
-                for det in ReportData.unique(rows.map(\.detector)) {
-                    let pts = rows.filter { $0.md == md && $0.detector == det }.sorted { $0.layer! < $1.layer! }
+                for det in ReportData.unique(rows.map(\.series)) {
+                    let pts = rows.filter { $0.md == md && $0.series == det }.sorted { $0.layer! < $1.layer! }
                     guard !pts.isEmpty else { continue }
                     let lo = pts.map { $0.ciLow ?? $0.auroc ?? .nan }, hi = pts.map { $0.ciHigh ?? $0.auroc ?? .nan }
                     series.append(LineSeries(name: det, x: pts.map { Double($0.layer!) }, y: pts.map { $0.auroc ?? .nan },
@@ -75,8 +75,8 @@ public enum ReportFigures {
             let rows = d.aurocRows.filter { $0.subset == "all" && $0.isAggregate }
             guard !rows.isEmpty else { throw Unavailable("the auroc table has no rows with layer 'aggregate' and subset 'all'") }
             let mds = ReportData.unique(rows.map(\.md))
-            let groups = ReportData.unique(rows.map(\.detector)).map { det -> BarGroup in
-                let r = mds.map { md in rows.first { $0.md == md && $0.detector == det } }
+            let groups = ReportData.unique(rows.map(\.series)).map { det -> BarGroup in
+                let r = mds.map { md in rows.first { $0.md == md && $0.series == det } }
                 return BarGroup(name: det, values: r.map { $0?.auroc ?? .nan },
                                 errors: r.map { x in
                                     guard let x, let l = x.ciLow, let h = x.ciHigh else { return .nan }
@@ -122,10 +122,11 @@ public enum ReportFigures {
             guard d.auroc != nil else { throw Unavailable("no auroc table was given") }
             guard d.quirkiness != nil else { throw Unavailable("no quirkiness table was given") }
             var series: [ScatterSeries] = []
-            for det in d.detectors {
+            for det in d.series {
                 var xs: [Double] = [], ys: [Double] = []
-                for (md, q) in d.quirk.sorted(by: { $0.key < $1.key }) {
-                    if let a = d.summaryAUROC(md, det), let q = q.quirkiness { xs.append(q); ys.append(a) }
+                let extras = d.extras(ofSeries: det)
+                for (g, q) in d.quirk.sorted(by: { $0.key < $1.key }) where ExtraColumns.compatible(q.extras, extras) {
+                    if let a = d.summaryAUROC(g.md, det), let q = q.quirkiness { xs.append(q); ys.append(a) }
                 }
                 if !xs.isEmpty { series.append(ScatterSeries(name: det, x: xs, y: ys)) }
             }
@@ -165,12 +166,13 @@ public enum ReportFigures {
             guard d.auroc != nil else { throw Unavailable("no auroc table was given") }
             guard d.separation != nil else { throw Unavailable("no separation table was given") }
             var series: [ScatterSeries] = []
-            for det in d.detectors {
-                let pts = d.separationPoints(detector: det)
+            for det in d.series {
+                let pts = d.separationPoints(series: det)
                 if !pts.isEmpty { series.append(ScatterSeries(name: det, x: pts.map { $0.0 }, y: pts.map { $0.1 })) }
             }
             guard !series.isEmpty else { throw Unavailable("no model, dataset and layer appears in both the auroc and the separation tables") }
-            let chosen = series.first { $0.name == fitDetector } ?? series[0]
+            let chosen = series.first { $0.name == fitDetector }
+                ?? series.first { s in d.aurocRows.first { $0.series == s.name }?.detector == fitDetector } ?? series[0]
             var fit: FittedCurve?
             var title = "AUROC vs separation"
             if let f = try? LogisticCurveFit.fit(x: chosen.x, y: chosen.y) {

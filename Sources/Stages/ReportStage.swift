@@ -10,7 +10,7 @@ import PipelineCore
 public struct ReportStage: StageKind {
     public init() {}
     public let name = "report"
-    public let version = 1
+    public let version = 2
     public let summary = "Write a self-contained HTML report (figures, AUROC summary, params, timings) from result CSV tables."
     public let params: [ParamSpec] = [
         ParamSpec("title", .string, default: .string("madpipe report"), "Page title."),
@@ -37,29 +37,39 @@ public struct ReportStage: StageKind {
         context.log("wrote report/index.html with \(figures.filter { $0.svg != nil }.count) of \(figures.count) figures")
     }
 
-    /// Reads the tables of the stage's input artifacts (artifacts in stage-id order).
+    /// Reads the tables of the stage's input artifacts (artifacts in stage-id order). When an
+    /// input gathers artifacts that differ on matrix axes (seed, ...), each artifact's rows get
+    /// those axes as columns after its key columns (unless its table has them already), so rows
+    /// of different instances stay apart.
     public static func gather(_ inputs: [String: [InputArtifact]], title: String, params: [(String, String)],
                               provenance: [(String, String)]) -> ReportInputs {
         var notes: [String] = []
-        func paths(_ input: String, _ file: String) -> [String] {
-            (inputs[input] ?? []).sorted { $0.stageId < $1.stageId }.flatMap { ReportInputs.findCSV(named: file, in: $0.path) }
+        func artifacts(_ input: String) -> [InputArtifact] { (inputs[input] ?? []).sorted { $0.stageId < $1.stageId } }
+        /// Each artifact's files `pick` chooses, read, checked for `columns` and led by the axes.
+        func load(_ input: String, _ columns: [String], what: String, _ pick: (InputArtifact) -> [String]) -> CSVTable? {
+            let arts = artifacts(input), axes = Provenance(arts, fixed: ExtraColumns.keys).axes
+            let tables = arts.compactMap { a -> CSVTable? in
+                guard let t = ReportInputs.loadTable(pick(a), columns: columns, what: what, notes: &notes) else { return nil }
+                return withAxes(t, axes.filter { t.column($0) == nil }, a)
+            }
+            return tables.isEmpty ? nil : CSVTable.concatenate(tables, source: what)
         }
         func table(_ input: String, _ file: String, _ columns: [String]) -> CSVTable? {
             guard inputs[input] != nil else { return nil }
-            let p = paths(input, file)
-            if p.isEmpty { notes.append("\(input): no \(file) in \((inputs[input] ?? []).map(\.stageId).joined(separator: ", "))"); return nil }
-            return ReportInputs.loadTable(p, columns: columns, what: input, notes: &notes)
+            if artifacts(input).allSatisfy({ ReportInputs.findCSV(named: file, in: $0.path).isEmpty }) {
+                notes.append("\(input): no \(file) in \((inputs[input] ?? []).map(\.stageId).joined(separator: ", "))")
+                return nil
+            }
+            return load(input, columns, what: input) { ReportInputs.findCSV(named: file, in: $0.path) }
         }
         var r = ReportInputs(title: title, params: params, provenance: provenance)
         r.auroc = table("auroc", "auroc.csv", ReportInputs.aurocColumns)
         // best-layer.csv: its own input, else beside auroc.csv in the auroc artifacts.
-        let bestPaths = inputs["best_layer"] != nil ? paths("best_layer", "best-layer.csv")
-            : (inputs["auroc"] ?? []).sorted { $0.stageId < $1.stageId }.flatMap { a in
+        r.bestLayer = inputs["best_layer"] != nil
+            ? load("best_layer", ReportInputs.bestLayerColumns, what: "best_layer") { ReportInputs.findCSV(named: "best-layer.csv", in: $0.path) }
+            : load("auroc", ReportInputs.bestLayerColumns, what: "best_layer") { a in
                 ReportInputs.csvFiles(under: a.path).filter { ($0 as NSString).lastPathComponent == "best-layer.csv" }
             }
-        if !bestPaths.isEmpty {
-            r.bestLayer = ReportInputs.loadTable(bestPaths, columns: ReportInputs.bestLayerColumns, what: "best_layer", notes: &notes)
-        }
         r.quirkiness = table("quirkiness", "quirkiness.csv", ReportInputs.quirkinessColumns)
         r.separation = table("separation", "separation.csv", ReportInputs.separationColumns)
         for a in (inputs["outputs"] ?? []).sorted(by: { $0.stageId < $1.stageId }) {
@@ -83,5 +93,15 @@ public struct ReportStage: StageKind {
         }
         r.notes = notes
         return r
+    }
+
+    /// `t` with the artifact's values on `axes` inserted after its key columns (model, dataset,
+    /// detector: those it has).
+    static func withAxes(_ t: CSVTable, _ axes: [String], _ art: InputArtifact) -> CSVTable {
+        guard !axes.isEmpty else { return t }
+        let at = t.header.prefix { ExtraColumns.keys.contains($0) }.count
+        let values = axes.map { Provenance.value(art, $0) }
+        return CSVTable(header: Array(t.header[..<at]) + axes + t.header[at...],
+                        rows: t.rows.map { Array($0[..<at]) + values + $0[at...] }, source: t.source)
     }
 }

@@ -117,7 +117,7 @@ final class DetectorPipelineTests: XCTestCase {
         XCTAssertEqual(r.code, 0, r.stderr + r.stdout)
 
         let auroc = Self.table(s.read("results/det/auroc/auroc.csv"))
-        XCTAssertEqual(auroc.header, ["model", "dataset", "detector", "layer", "subset", "auroc", "ap", "ci_low", "ci_high"])
+        XCTAssertEqual(auroc.header, ["model", "dataset", "detector", "layer", "subset", "auroc", "ap", "ci_low", "ci_high", "note"])
         XCTAssertEqual(auroc.rows.count, 5 * 4 * 3, "5 detectors x (3 layers + aggregate) x 3 subsets")
         for detector in ["mahalanobis", "diag-mahalanobis", "que", "flow-prior", "flow-mahalanobis"] {
             func value(_ layer: String, _ subset: String = "all") -> Double {
@@ -146,7 +146,7 @@ final class DetectorPipelineTests: XCTestCase {
         XCTAssertGreaterThan(Double(probeLayer1?["auroc"] ?? "") ?? 0, 0.9)
 
         let sep = Self.table(s.read("results/det/separation/separation.csv"))
-        XCTAssertEqual(sep.header, ["model", "dataset", "layer", "separation", "between_total_ratio"])
+        XCTAssertEqual(sep.header, ["model", "dataset", "layer", "separation", "between_total_ratio", "note"])
         let bySep = Dictionary(uniqueKeysWithValues: sep.rows.map { ($0["layer"]!, Double($0["separation"]!)!) })
         XCTAssertLessThan(bySep["0"]!, 0.05)
         XCTAssertGreaterThan(bySep["1"]!, 0.5)
@@ -205,7 +205,7 @@ final class DetectorPipelineTests: XCTestCase {
         let r = try s.run("run", "p.yaml")
         XCTAssertEqual(r.code, 0, r.stderr + r.stdout)
         let auroc = Self.table(s.read("results/external-activations/auroc/auroc.csv"))
-        XCTAssertEqual(auroc.header, ["model", "dataset", "detector", "layer", "subset", "auroc", "ap", "ci_low", "ci_high"])
+        XCTAssertEqual(auroc.header, ["model", "dataset", "detector", "layer", "subset", "auroc", "ap", "ci_low", "ci_high", "note"])
         for detector in ["mahalanobis", "que", "flow-mahalanobis"] {
             func value(_ layer: String) -> Double {
                 Double(auroc.rows.first { $0["detector"] == detector && $0["layer"] == layer && $0["subset"] == "all" }?["auroc"] ?? "") ?? .nan

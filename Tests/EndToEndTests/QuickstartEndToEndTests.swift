@@ -19,7 +19,7 @@ final class QuickstartEndToEndTests: XCTestCase {
 
         let root = "results/quickstart/"
         let auroc = DetectorPipelineTests.table(s.read(root + "auroc.csv"))
-        XCTAssertEqual(auroc.header, ["model", "dataset", "detector", "layer", "subset", "auroc", "ap", "ci_low", "ci_high"])
+        XCTAssertEqual(auroc.header, ["model", "dataset", "detector", "layer", "subset", "auroc", "ap", "ci_low", "ci_high", "note"])
         let body = auroc.rows
         XCTAssertEqual(Set(body.map { $0["dataset"]! }), ["addition", "subtraction"])
         XCTAssertEqual(Set(body.map { $0["detector"]! }), ["mahalanobis", "attribution", "sae-l0", "flow-prior", "flow-mahalanobis"])

@@ -176,7 +176,7 @@ final class ReportFiguresTests: XCTestCase {
         // Mean losses from the outputs table (no loss columns in quirkiness).
         var inputs = ReportInputs(title: "t", separation: try CSVTable.parse("model,dataset,layer,separation,between_total_ratio\nm,ds,0,1,0.1\n"))
         inputs.outputs = [(name: "outputs/m_ds.csv", table: outputs)]
-        let losses = try XCTUnwrap(ReportData(inputs).lossTable[ModelDataset(model: "m", dataset: "ds")])
+        let losses = try XCTUnwrap(ReportData(inputs).lossTable[Group(md: ModelDataset(model: "m", dataset: "ds"), extras: "")])
         for (a, b) in zip(losses, expected["losses"] as! [Double]) { XCTAssertEqual(a, b, accuracy: 1e-9) }
 
         let line = expected["line"] as! [String: Any]
