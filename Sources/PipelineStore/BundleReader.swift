@@ -2,8 +2,8 @@
 // come first and parse; every later entry must be a regular file with a safe name the manifest
 // lists, seen once, with the listed size and BLAKE3 digest; nothing may be missing; the archive must end
 // cleanly, with only zero padding after its end (`BundleStream`) and nothing after its one zstd
-// frame (`BundleFrames`); and the decompressed volume must stay within the manifest's total and a
-// ratio limit.
+// frame (`BundleFrames`); the directory manifests the records reach must name files safely
+// (`BundleTrees`); and the decompressed volume must stay within the manifest's total and a ratio limit.
 // What to do with each verified byte is up to a `BundleEntrySink` (nothing, for `verify`).
 
 import CArchive
@@ -156,6 +156,7 @@ public enum BundleReader {
         }
         try onManifest(manifest)
 
+        let trees = BundleTrees(file: path, maxBytes: 4 * limits.maxManifest)
         var expected: [String: BundleEntry] = [:]
         for e in manifest.entries { expected[e.path] = e }
         var seen = Set<String>()
@@ -176,7 +177,9 @@ public enum BundleReader {
                 guard headerSize == entry.size else {
                     throw BundleError.sizeMismatch(file: path, entry: name, expected: entry.size, found: headerSize)
                 }
-                let job = EntryJob(index: index, entry: entry, writer: try sink?.open(entry))
+                let inner = try sink?.open(entry)
+                let writer = entry.path.hasPrefix("objects/") ? TreeCapture(digest: entry.digest, inner: inner, owner: trees) : inner
+                let job = EntryJob(index: index, entry: entry, writer: writer)
                 let queue = workers.queues[index % workers.queues.count]
                 var got = 0
                 while true {
@@ -216,6 +219,7 @@ public enum BundleReader {
         if let e = workers.error() { throw e }
         let missing = manifest.entries.map(\.path).filter { !seen.contains($0) }
         if !missing.isEmpty { throw BundleError.missing(file: path, entries: missing) }
+        try trees.check(manifest)
         try stream.checkRest(consumed: Int(archive_filter_bytes(a, 0)))
         try BundleFrames.checkSingleFrame(path: path)
         return BundleReadSummary(manifest: manifest, compressedBytes: Int(stream.compressedBytes), uncompressedBytes: uncompressed)

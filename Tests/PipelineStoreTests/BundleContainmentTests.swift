@@ -1,5 +1,5 @@
 // BundleContainmentTests: every name a bundle carries is hostile input. A pipeline name, a record's
-// fields, an override, a result or pipeline path that breaks the rules a pipeline's own names follow
+// fields, an override, a result or pipeline path, a directory manifest's entry that breaks the rules a pipeline's own names follow
 // is refused by verify and import before anything is written (checked: no file appears where the
 // name points); a bundle file with data after the end of its archive (a second bundle appended, tar
 // data after the end-of-archive blocks, a skippable zstd frame) is refused; zero padding is fine.
@@ -130,6 +130,41 @@ extension BundleTests {
         h.files = [BundleTextFile(path: ".git/config", text: "[core]\n\tfsmonitor = touch owned\n")]
         h.pipelineFile = ".git/config"
         try assertRefused(f, try hostile(f, "gitfile", manifest: h, raw)) { if case .unsafePath = $0 { return true }; return false }
+    }
+
+    /// A record's output is a directory manifest; the store builds `out/<key>/<name>` from it and
+    /// reads, checks (and on a mismatch removes) `objects/<digest>`. A manifest naming a file `..`
+    /// or `a/b`, or a digest such as `../../../../etc/passwd` or one the record does not hold, is refused.
+    func testHostileDirectoryManifestsAreRefused() throws {
+        let f = try BundleFixture("trees")
+        let (m, raw) = try recordBundle(f)
+        let r0 = m.records[0]
+        let file = r0.objects.first { $0 != r0.output && $0 != r0.log }!
+        let other = String(repeating: "cd", count: 32)
+        let cases: [(String, String, String, (BundleError) -> Bool)] = [
+            ("..", file, "file", isBadName("records[0] output entries[0].name")),
+            ("a/b", file, "file", isBadName("records[0] output entries[0].name")),
+            ("", file, "file", isBadName("records[0] output entries[0].name")),
+            ("f", "../../../../../../etc/passwd", "file", isBadName("records[0] output entries[0].digest")),
+            ("f", other, "file", isBadName("records[0] output entries[0].digest")),
+            ("f", file, "link", { if case .badRecord = $0 { return true }; return false }),
+            ("d", file, "dir", { if case .badRecord = $0 { return true }; return false }),
+        ]
+        for (i, (name, digest, type, check)) in cases.enumerated() {
+            let tree = Array(Value.map([("entries", .list([.map([("name", .string(name)), ("type", .string(type)), ("digest", .string(digest)),
+                                                                  ("size", .int(1)), ("exec", .bool(false))])]))]).canonicalJSON.utf8)
+            let treeDigest = contentDigest(Data(tree))
+            var r = r0
+            r.output = treeDigest
+            r.objects = [treeDigest, file, r0.log]
+            r.parts.params = .map([("run", .string("case \(i)"))])
+            r.key = r.parts.key
+            var h = m
+            h.records = [r]
+            h.current = [r.key]
+            h.entries.append(BundleEntry(path: "objects/" + treeDigest, size: tree.count, digest: treeDigest))
+            try assertRefused(f, try hostile(f, "tree\(i)", manifest: h, raw + [RawEntry(name: "objects/" + treeDigest, data: tree)]), check)
+        }
     }
 
     // MARK: Trailing data
