@@ -97,7 +97,7 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
         case let .wrongType(_, field, expected, got):
             return "field '\(field)' must be \(expected), not \(got)"
         case let .unknownKey(_, key, within, s):
-            return "unknown key '\(key)' in \(within)\(Self.hint(s))"
+            return "unknown key '\(Self.excerpt(key))' in \(within)\(Self.hint(s))"
         case let .missingField(_, field, within):
             return "missing required field '\(field)' in \(within)"
         case let .invalidValue(_, field, problem):

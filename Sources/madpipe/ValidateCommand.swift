@@ -11,7 +11,8 @@ struct ValidateCommand: ParsableCommand {
         Examples:
           madpipe validate pipelines/quickstart.yaml
           madpipe validate my.yaml -p examples=100
-        Errors are printed as FILE:LINE:COL: message; the exit code is 1 when the file is invalid.
+        Errors are printed as FILE:LINE:COL: message; the exit code is 1 when the file is invalid,
+        2 when a -p is malformed or names no var of the pipeline.
         """)
 
     @Argument(help: "Pipeline file.") var pipeline: String = defaultPipeline

@@ -175,6 +175,12 @@ final class SpecHardeningTests: XCTestCase {
         XCTAssertThrowsError(try SpecParser.load(path: dir + "/p.yaml")) { e in
             XCTAssertEqual("\(e)", "\(dir)/p.yaml:2:10: invalid 'include': '\(dir)/passwd' is not a pipeline file: it holds a string, not a map of pipeline keys")
         }
+        // A file that happens to be a YAML map: its first key is quoted as a short excerpt only.
+        try "\(String(repeating: "long-heading-", count: 20)): SECRET\n".write(toFile: dir + "/notes.txt", atomically: true, encoding: .utf8)
+        try "pipeline: p\ninclude: notes.txt\nstages:\n  s: {kind: echo}\n".write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try SpecParser.load(path: dir + "/p.yaml")) { e in
+            XCTAssertEqual("\(e)", "\(dir)/notes.txt:1:1: unknown key 'long-heading-long-heading-long-heading-l...' in the pipeline file")
+        }
         // The main file itself: the value is quoted as a short excerpt only.
         XCTAssertThrowsError(try SpecParser.load(path: dir + "/passwd")) { e in
             XCTAssertTrue("\(e)".contains("must be a map, not string 'user0:x:0:0:SECRET-0:/home/u0:/bin/sh us...'"), "\(e)")
