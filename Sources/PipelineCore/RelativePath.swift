@@ -19,4 +19,15 @@ public enum RelativePath {
         }
         return nil
     }
+
+    /// The first path of `paths` that repeats or lies inside an earlier one (or holds one),
+    /// with that earlier path: two names for one file, or for a file inside another's output.
+    public static func overlap(in paths: [String]) -> (path: String, earlier: String)? {
+        for (i, p) in paths.enumerated() {
+            for q in paths[..<i] where p == q || p.hasPrefix(q + "/") || q.hasPrefix(p + "/") {
+                return (p, q)
+            }
+        }
+        return nil
+    }
 }

@@ -114,6 +114,9 @@ public enum SpecParser {
                     if let problem = RelativePath.problem(k.value) {
                         throw PipelineError.invalidValue(k.location, field: "outputs", problem: "output name '\(k.value)' must be a relative path inside results/\(spec.name.isEmpty ? "<pipeline>" : spec.name)/: \(problem)")
                     }
+                    if let (_, earlier) = RelativePath.overlap(in: spec.outputs.map(\.name) + [k.value]) {
+                        throw PipelineError.invalidValue(k.location, field: "outputs", problem: "output name '\(k.value)' overlaps '\(earlier)': publish each path once")
+                    }
                     spec.outputs.append(OutputSpec(name: k.value, reference: Located(ref, v.location)))
                 }
             case "executor":

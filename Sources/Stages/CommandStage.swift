@@ -25,6 +25,9 @@ public struct CommandStage: StageKind {
                 throw PipelineError.invalidValue(location, field: "outs", problem: "'\(out)' must be a relative path inside the working directory: \(problem)")
             }
         }
+        if let (out, earlier) = RelativePath.overlap(in: params.strings("outs")) {
+            throw PipelineError.invalidValue(location, field: "outs", problem: "'\(out)' overlaps '\(earlier)': list each file or directory once")
+        }
     }
 
     /// Replaces runtime placeholders in a command line.

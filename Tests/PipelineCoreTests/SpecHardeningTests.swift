@@ -202,6 +202,7 @@ final class SpecHardeningTests: XCTestCase {
             ("  ..: a/out.txt\n", "/t/p.yaml:6:3: invalid 'outputs': output name '..' must be a relative path inside results/p/: it has a '..' part"),
             ("  \"\": a/out.txt\n", "/t/p.yaml:6:3: invalid 'outputs': output name '' must be a relative path inside results/p/: it is empty"),
             ("  /etc/x: a/out.txt\n", "/t/p.yaml:6:3: invalid 'outputs': output name '/etc/x' must be a relative path inside results/p/: it is absolute"),
+            ("  fits: a/\n  fits/x.txt: a/out.txt\n", "/t/p.yaml:7:3: invalid 'outputs': output name 'fits/x.txt' overlaps 'fits': publish each path once"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try plan(head + text)) { e in
