@@ -61,11 +61,16 @@ public enum BundleExporter {
         for f in contents.files {
             if let problem = BundlePath.problem(f.path) { throw BundleError.export(problem: "pipeline file '\(f.path)': \(problem)") }
         }
-        return BundleManifest(engine: engine, pipeline: contents.pipeline, pipelineFile: contents.pipelineFile, files: contents.files,
-                              vars: contents.vars, overrides: contents.overrides, only: contents.only,
-                              withIntermediates: contents.withIntermediates,
-                              records: contents.records.sorted { $0.key < $1.key }, current: contents.current.sorted(),
-                              entries: entries, provenance: contents.provenance, note: contents.note)
+        let m = BundleManifest(engine: engine, pipeline: contents.pipeline, pipelineFile: contents.pipelineFile, files: contents.files,
+                               vars: contents.vars, overrides: contents.overrides, only: contents.only,
+                               withIntermediates: contents.withIntermediates,
+                               records: contents.records.sorted { $0.key < $1.key }, current: contents.current.sorted(),
+                               entries: entries, provenance: contents.provenance, note: contents.note)
+        // Never write a bundle that verify and import would refuse.
+        do { try BundleNames.check(m, file: "") } catch BundleError.badName(_, let field, let value, let rule) {
+            throw BundleError.export(problem: "the manifest's field '\(field)' would be \(BundleError.shown(value)), which is not \(rule), so no importer would accept the bundle")
+        }
+        return m
     }
 
     /// Writes the bundle to `path`; returns its manifest and digest.

@@ -167,6 +167,17 @@ extension BundleTests {
         }
     }
 
+    /// Export refuses to write a bundle that import would refuse (here: a stage id with a newline).
+    func testExportRefusesNamesImportWouldRefuse() throws {
+        let f = try BundleFixture("exportnames")
+        f.records.append(try f.addStage("c\nd", files: ["x.txt": [1]], inputs: []))
+        XCTAssertThrowsError(try f.bundle()) { e in
+            guard case .export(let problem)? = e as? BundleError else { return XCTFail("\(e)") }
+            XCTAssertTrue(problem.contains("field 'records[") && problem.contains(".stage' would be 'c\\u{a}d'"), problem)
+        }
+        XCTAssertFalse(FileSystem.exists(f.dir + "/b.tar.zst"))
+    }
+
     // MARK: Trailing data
 
     /// A bundle decompressed with the zstd CLI: its plain tar.
