@@ -36,6 +36,7 @@ public final class StatCache: @unchecked Sendable {
     public func digest(ofFile file: String) throws -> (digest: String, size: Int) {
         var st = stat()
         guard stat(file, &st) == 0 else { throw PosixError(path: file, operation: "stat") }
+        try FileHasher.requireRegular(file, mode: st.st_mode)
         let mtime = Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec)
         let probe = Entry(size: Int(st.st_size), mtime: mtime, inode: Int(st.st_ino), digest: "")
         lock.lock()

@@ -65,8 +65,15 @@ public struct CommandStage: StageKind {
         env["MADPIPE_WORK"] = context.workDirectory
         env["MADPIPE_CPUS"] = String(context.cpus)
         for (k, v) in p.stringMap("env") { env[k] = try CommandStage.expand(v, context: context) }
+        // No two executions share ${work}: every process of this one holds its lock while it
+        // lives. The supervisor makes the command die with this run and end what it leaves
+        // behind before the outputs below are moved and hashed.
+        let workLock = try WorkLock.take(context.workDirectory, isCancelled: { context.isCancelled },
+                                         waiting: { context.progress(nil, "waiting for processes of an earlier execution to end") })
+        defer { workLock.unlock() }
         context.log("$ \(command)")
-        let pid = try ChildProcess.spawn([p.string("shell"), "-c", command], directory: cwd, environment: env, logPath: context.logPath)
+        let pid = try Supervisor.spawn([p.string("shell"), "-c", command], directory: cwd, environment: env,
+                                       logPath: context.logPath, inheriting: workLock.descriptor)
         context.registerChild(pid)
         switch ChildProcess.wait(pid) {
         case .exited(0): break

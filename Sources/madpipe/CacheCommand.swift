@@ -47,15 +47,17 @@ struct CacheCommand: ParsableCommand {
             abstract: "Remove everything no given pipeline references.",
             discussion: """
             Keeps the current stage results of every pipeline named; removes all other records, objects,
-            outputs, work directories and logs.
+            outputs, work directories and logs. Refuses (exit 1) while a run or exec-stage uses the
+            cache, unless --wait is given.
             Examples:
               madpipe cache gc pipelines/quickstart.yaml pipelines/quirky-mad.yaml --dry-run
-              madpipe cache gc pipelines/quickstart.yaml
+              madpipe cache gc pipelines/quickstart.yaml --wait
             """)
         @Argument(help: "Pipelines whose results to keep.") var pipelines: [String]
         @OptionGroup var pipelineOptions: PipelineOptions
         @OptionGroup var cacheOptions: CacheOptions
         @Flag(name: .long, help: "Only report what would be removed.") var dryRun = false
+        @Flag(name: .long, help: "Wait for runs in flight on this cache to end (default: refuse while any runs).") var wait = false
 
         func validate() throws {
             if pipelines.isEmpty { throw ValidationError("name at least one pipeline whose results to keep") }
@@ -63,6 +65,9 @@ struct CacheCommand: ParsableCommand {
 
         func run() throws {
             let store = try cacheOptions.openStore()
+            // Exclusive: no run reads or produces results while gc decides what is current and deletes.
+            let lease = try RunLease.forGC(store, wait: wait) { printError("madpipe: waiting for the runs in flight on \(store.root) to end") }
+            defer { withExtendedLifetime(lease) {} }
             var keep = Set<String>()
             for p in pipelines {
                 let plan = try pipelineOptions.plan(p)

@@ -27,6 +27,9 @@ struct ExecStageCommand: ParsableCommand {
                                   + (suggestion(for: stage, among: plan.instances.map(\.id)).map { "; did you mean '\($0)'?" } ?? ""))
         }
         let store = try cacheOptions.openStore()
+        // Held until this process ends: `cache gc` deletes nothing while this stage runs.
+        let lease = try RunLease.forRun(store) { printError("madpipe: waiting for `cache gc` on \(store.root) to finish") }
+        defer { withExtendedLifetime(lease) {} }
         var records: [Int: StageRecord] = [:]
         for d in plan.instances[index].dependencies {
             let s = PipelineStatus.compute(plan: plan, store: store)[d]

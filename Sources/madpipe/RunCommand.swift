@@ -83,6 +83,9 @@ struct RunCommand: ParsableCommand {
             try printDryRun(plan: plan, store: store, selected: selected)
             return
         }
+        // Held until this process ends: `cache gc` deletes nothing while this run is in flight.
+        let lease = try RunLease.forRun(store) { printError("madpipe: waiting for `cache gc` on \(store.root) to finish") }
+        defer { withExtendedLifetime(lease) {} }
         var options = RunOptions()
         if let jobs { options.jobs = jobs }
         options.keepGoing = keepGoing
@@ -154,9 +157,16 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-/// SIGINT/SIGTERM handling: the first signal calls `handler`; a second one exits at once (the
-/// store stays consistent either way, since records are written last and atomically).
+/// SIGINT/SIGTERM handling: the first signal calls `handler`; a second one exits at once, and so
+/// does the process `exitAfter` seconds after a SIGTERM if it has not stopped by then (a thread
+/// blocked on a lock or a read must not keep it alive). Exiting at once is safe: the store stays
+/// consistent, since records are written last and atomically, and every command's supervisor
+/// ends the command when its runner is gone.
 enum Signals {
+    /// Seconds from a SIGTERM to exiting with 143: time for running commands to end (their
+    /// supervisors send SIGKILL after Supervisor.grace seconds) and for the run to stop itself.
+    static let exitAfter = Supervisor.grace + 2
+
     static func install(_ handler: @escaping () -> Void) -> [DispatchSourceSignal] {
         var count = 0
         let lock = NSLock()
@@ -170,6 +180,12 @@ enum Signals {
                 lock.unlock()
                 if n == 1 {
                     FileHandle.standardError.write(Data("\nmadpipe: interrupted; stopping running stages (again to exit now)\n".utf8))
+                    if sig == SIGTERM {
+                        DispatchQueue.global().asyncAfter(deadline: .now() + exitAfter) {
+                            FileHandle.standardError.write(Data("madpipe: not stopped \(Int(exitAfter)) s after SIGTERM; exiting\n".utf8))
+                            _exit(143)
+                        }
+                    }
                     handler()
                 } else {
                     _exit(130)
