@@ -18,6 +18,7 @@ public struct CommandStage: StageKind {
         ParamSpec("shell", .string, default: .string("/bin/sh"), "Shell that runs the command line."),
     ]
     public var stageLevelParams: [String] { ["run", "deps", "outs", "env", "shell"] }
+    public var runsExternalProgram: Bool { true }
 
     public func validate(_ params: Params, at location: SourceLocation) throws {
         for out in params.strings("outs") {

@@ -17,8 +17,12 @@ struct CacheCommand: ParsableCommand {
             commandName: "verify",
             abstract: "Re-hash every object and check every record; exit 1 on any problem.",
             discussion: """
-            With --repair, corrupt objects and the records that need missing objects are removed (the
-            affected stages run again next time), and the exit code is 0 once the store is consistent.
+            Also checks that every materialised output (cache/out/KEY/) still matches its objects.
+            With --repair, corrupt objects are removed, then every record that needs a missing object
+            and, transitively, every record computed from such a record's output (those stages read
+            bytes that can no longer be trusted); out/ directories that differ are removed (they are
+            rebuilt from the objects on use). The affected stages run again next time, and the exit
+            code is 0 once the store is consistent.
             Examples:
               madpipe cache verify --cache /shared/madpipe-cache
               madpipe cache verify --repair
