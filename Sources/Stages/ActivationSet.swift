@@ -68,7 +68,11 @@ public struct ActivationError: Error, CustomStringConvertible {
     public var tensor: String?
     /// What is wrong.
     public var problem: String
-    public var description: String { "\(path)" + (tensor.map { ": tensor '\($0)'" } ?? "") + ": \(problem)" }
+    /// The split concerned, when known.
+    public var split: String? = nil
+    public var description: String {
+        "\(path)" + (split.map { ": split '\($0)'" } ?? "") + (tensor.map { ": tensor '\($0)'" } ?? "") + ": \(problem)"
+    }
 }
 
 /// Reading and writing activation directories.
@@ -176,26 +180,41 @@ public enum ActivationSet {
         return s
     }
 
-    /// Checks row counts agree, layers are 2-D, features are finite, character is 0/1.
+    /// Checks the split has rows, row counts agree, layers are 2-D, features and difficulty are
+    /// finite, character is 0/1. Errors name the split and the tensor.
     public static func validate(_ s: ActivationSplit, path: String) throws {
         let n = s.count
+        func fail(_ tensor: String?, _ problem: String) -> ActivationError {
+            ActivationError(path: path, tensor: tensor, problem: problem, split: s.name)
+        }
+        guard n > 0 else { throw fail("character", "zero rows; a split must hold at least one row") }
         for (name, c) in [("label", s.label.count), ("alice_label", s.aliceLabel.count), ("bob_label", s.bobLabel.count),
                           ("agreement", s.agreement.count), ("difficulty", s.difficulty?.count ?? n)] where c != n {
-            throw ActivationError(path: path, tensor: name, problem: "\(c) rows but 'character' has \(n)")
+            throw fail(name, "\(c) rows but 'character' has \(n)")
         }
         if let i = s.character.firstIndex(where: { $0 != 0 && $0 != 1 }) {
-            throw ActivationError(path: path, tensor: "character", problem: "value \(s.character[i]) at row \(i); expected 0 (Alice) or 1 (Bob)")
+            throw fail("character", "value \(s.character[i]) at row \(i); expected 0 (Alice) or 1 (Bob)")
         }
-        guard !s.layers.isEmpty else { throw ActivationError(path: path, tensor: nil, problem: "no layers.{l} (or heads.{l}) tensors") }
+        if let d = s.difficulty, let i = d.firstIndex(where: { !$0.isFinite }) {
+            throw fail("difficulty", "\(d[i].isNaN ? "NaN" : "infinity") at row \(i)")
+        }
+        guard !s.layers.isEmpty else { throw fail(nil, "no layers.{l} (or heads.{l}) tensors") }
         for l in s.layerIndices {
             let t = s.layers[l]!
-            guard t.rank == 2, t.shape[0] == n else {
-                throw ActivationError(path: path, tensor: "layers.\(l)", problem: "shape \(t.shape), expected [\(n), d]")
-            }
+            guard t.rank == 2, t.shape[0] == n else { throw fail("layers.\(l)", "shape \(t.shape), expected [\(n), d]") }
             if let i = t.data.firstIndex(where: { !$0.isFinite }) {
-                throw ActivationError(path: path, tensor: "layers.\(l)", problem: "NaN or infinity at [\(i / max(t.shape[1], 1)), \(i % max(t.shape[1], 1))]")
+                let d = max(t.shape[1], 1)
+                throw fail("layers.\(l)", "\(t.data[i].isNaN ? "NaN" : "infinity") at row \(i / d), column \(i % d); activations must be finite")
             }
         }
+    }
+
+    /// True when every row of the [N, d] tensor equals the first (zero variance in every feature).
+    public static func isConstant(_ t: Tensor) -> Bool {
+        let d = t.rank == 2 ? t.shape[1] : t.data.count
+        guard d > 0, t.data.count > d else { return true }
+        for i in d..<t.data.count where t.data[i] != t.data[i % d] { return false }
+        return true
     }
 
     /// Writes `s` as `root/<split>/activations.safetensors` (F32 layers, I64 row tensors).

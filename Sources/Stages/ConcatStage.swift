@@ -1,5 +1,5 @@
 // ConcatStage: `kind: concat` concatenates one file from each input artifact (inputs by name,
-// then artifacts by stage id), optionally appending a line. A `.csv` source is concatenated as
+// then artifacts by stage id), optionally appending a line. With `header: true` the files are CSV
 // tables: one header (the union of the columns), led by the matrix axes that tell the artifacts
 // apart (Provenance), so each row still says which stage instance it came from.
 
@@ -9,12 +9,13 @@ import PipelineCore
 public struct ConcatStage: StageKind {
     public init() {}
     public let name = "concat"
-    public let version = 2
-    public let summary = "Concatenate a file from every input (inputs by name, artifacts by stage id) into one file; CSV tables get one header and the distinguishing axis columns."
+    public let version = 1
+    public let summary = "Concatenate a file from every input (inputs by name, artifacts by stage id) into one file; with header: true, CSV tables under one header with the distinguishing axis columns."
     public let params: [ParamSpec] = [
         ParamSpec("source", .string, default: .string("out.txt"), "File to read inside each input's output; an output holding a single file is read whatever its name."),
         ParamSpec("file", .string, default: .string("out.txt"), "Name of the file to write."),
         ParamSpec("append", .string, default: .string(""), "A line appended at the end (templated); empty for none."),
+        ParamSpec("header", .bool, default: .bool(false), "The files are CSV tables with a header line: write one header, led by a column per matrix axis that tells the inputs apart (seed, ...), instead of the bytes end to end."),
     ]
 
     public func execute(_ context: StageContext) throws {
@@ -38,7 +39,7 @@ public struct ConcatStage: StageKind {
             }
         }
         var out = Data()
-        if context.params.string("source").hasSuffix(".csv") {
+        if context.params.bool("header") {
             out = Data(try Self.tables(parts).csv().utf8)
         } else {
             for p in parts { out.append(p.data) }

@@ -1,6 +1,8 @@
 // FitDetectorStage: `kind: fit-detector` fits one anomaly detector per layer on the trusted
 // split of an activations input (optionally on top of trained SAE/flow features) and saves
-// them as layer.{l}.safetensors plus detector.json.
+// them as layer.{l}.safetensors plus detector.json. A layer of zero variance on the fit split (every
+// row the same) gets a warning in the log and a note in detector.json, which `score` and
+// `evaluate` carry into their outputs.
 import Foundation
 import PipelineCore
 import Numerics
@@ -11,7 +13,7 @@ public struct FitDetectorStage: StageKind {
     /// The detector names this stage fits.
     public static let detectors = ["mahalanobis", "diag-mahalanobis", "sae-l0", "flow-prior", "flow-mahalanobis", "que"]
     public let name = "fit-detector"
-    public let version = 1
+    public let version = 2
     public let summary = "Fit an anomaly detector per layer on the trusted split (Mahalanobis, diagonal, QUE, SAE L0, flows)."
     public let params: [ParamSpec] = [
         ParamSpec("detector", .choice(FitDetectorStage.detectors), "Detector to fit; sae-l0 needs a train-sae input and flow-* a train-flow input named `features`."),
@@ -50,8 +52,10 @@ public struct FitDetectorStage: StageKind {
             throw StageError("detector \(kind) needs an input named 'features' (from \(kind == "sae-l0" ? "train-sae" : "train-flow"))")
         }
         let config = MahalanobisDetector.Config(rcond: p.double("rcond"), shrinkage: DetectorStageSupport.shrinkage(p.string("shrinkage"))!)
+        var notes: [Int: String] = [:]
         for (i, l) in layers.enumerated() {
             try context.checkCancelled()
+            if ActivationSet.isConstant(split.layers[l]!) { notes[l] = Self.zeroVariance(context, layer: l) }
             let out = try context.outputPath("layer.\(l).safetensors")
             let featurePath = (features?.path ?? "") + "/layer.\(l).safetensors"
             try DetectorStageSupport.wrap("\(kind) on layer \(l)") {
@@ -75,7 +79,15 @@ public struct FitDetectorStage: StageKind {
             }
             context.progress(Double(i + 1) / Double(layers.count), "layer \(l)")
         }
-        try Self.writeDescription(context, kind: kind, layers: layers, rows: split.count, metadata: split.metadata)
+        try Self.writeDescription(context, kind: kind, layers: layers, rows: split.count, metadata: split.metadata, notes: notes)
+    }
+
+    /// Logs the warning for a layer of zero variance on the fit split and returns its note.
+    static func zeroVariance(_ context: StageContext, layer l: Int) -> String {
+        let split = context.params.string("split")
+        context.log("warning: split '\(split)', tensor 'layers.\(l)' has zero variance (every row is the same): "
+            + "the detector scores every row alike at this layer; its scores are marked and it is never chosen as best layer")
+        return "zero variance: layers.\(l) is constant on the \(split) split, so its score is the same for every row"
     }
 
     /// Saves a detector that needs only the trusted mean and covariance.
@@ -89,9 +101,12 @@ public struct FitDetectorStage: StageKind {
     }
 
     /// detector.json: what was fitted, on which layers and rows, under which label.
-    static func writeDescription(_ context: StageContext, kind: String, layers: [Int], rows: Int, metadata: [String: String]) throws {
+    /// `notes`: layer -> why its scores are marked (zero variance).
+    static func writeDescription(_ context: StageContext, kind: String, layers: [Int], rows: Int, metadata: [String: String],
+                                 notes: [Int: String]) throws {
         let p = context.params, label = p.string("label")
         var meta: [String: Any] = ["detector": kind, "label": label.isEmpty ? kind : label, "layers": layers, "fitted_on": p.string("split"), "rows": rows]
+        if !notes.isEmpty { meta["notes"] = Dictionary(uniqueKeysWithValues: notes.map { ("\($0.key)", $0.value) }) }
         for key in ["model", "dataset"] { if let v = metadata[key] { meta[key] = v } }
         try DetectorStageSupport.writeJSON(meta, to: try context.outputPath("detector.json"))
     }
@@ -113,12 +128,16 @@ public struct FitDetectorStage: StageKind {
         }
         let config = MahalanobisDetector.Config(rcond: p.double("rcond"), shrinkage: DetectorStageSupport.shrinkage(p.string("shrinkage"))!)
         var rows = 0
+        var notes: [Int: String] = [:]
         for (i, l) in layers.enumerated() {
             try context.checkCancelled()
             let out = try context.outputPath("layer.\(l).safetensors")
             try DetectorStageSupport.wrap("\(kind) on layer \(l)") {
                 let reader = try SafeTensorsRowReader(path: file, tensor: prefix + "\(l)")
                 rows = reader.rows
+                guard rows > 0 else {
+                    throw StageError("\(file): split '\(p.string("split"))', tensor '\(prefix)\(l)': zero rows; nothing to fit on")
+                }
                 var acc = CovarianceAccumulator(dimension: reader.columns)
                 let chunk = max(1, (1 << 22) / max(reader.columns, 1))
                 var start = 0
@@ -126,15 +145,19 @@ public struct FitDetectorStage: StageKind {
                     let end = min(start + chunk, reader.rows)
                     let part = try reader.read(start..<end)
                     if let bad = part.data.firstIndex(where: { !$0.isFinite }) {
-                        throw StageError("\(file): \(prefix)\(l) has NaN or infinity at row \(start + bad / max(reader.columns, 1))")
+                        throw StageError("\(file): split '\(p.string("split"))', tensor '\(prefix)\(l)': "
+                            + "\(part.data[bad].isNaN ? "NaN" : "infinity") at row \(start + bad / max(reader.columns, 1)); activations must be finite")
                     }
                     try acc.add(part)
                     start = end
                 }
+                // Zero up to the rounding of Chan's merged means (a constant row set may leave ~1e-32 m²).
+                let v = acc.variances, mu = acc.mean
+                if v.indices.allSatisfy({ v[$0] <= 1e-20 * mu[$0] * mu[$0] }) { notes[l] = Self.zeroVariance(context, layer: l) }
                 try Self.saveCovarianceDetector(kind, acc, config: config, to: out)
             }
             context.progress(Double(i + 1) / Double(layers.count), "layer \(l)")
         }
-        try Self.writeDescription(context, kind: kind, layers: layers, rows: rows, metadata: header.metadata)
+        try Self.writeDescription(context, kind: kind, layers: layers, rows: rows, metadata: header.metadata, notes: notes)
     }
 }

@@ -1,6 +1,9 @@
 // ScoreStage: `kind: score` applies a fitted detector (fit-detector output) to the splits of an
 // activations input and writes <split>/scores.safetensors per docs/activations.md: per-layer
-// scores, their trusted-standardised mean `aggregate`, and the row label tensors.
+// scores, their trusted-standardised mean `aggregate`, and the row label tensors. A score that is
+// NaN or infinite is an error naming the split and the tensor; a layer whose trusted scores are all
+// equal (zero variance, noted by fit-detector or seen here) is logged and marked in the metadata
+// (`note.layers.{l}`), which evaluate writes into its tables.
 import Foundation
 import PipelineCore
 import Numerics
@@ -9,7 +12,7 @@ import Detectors
 public struct ScoreStage: StageKind {
     public init() {}
     public let name = "score"
-    public let version = 1
+    public let version = 2
     public let summary = "Score activations with a fitted detector: scores.safetensors per split, per layer plus the aggregate."
     public let params: [ParamSpec] = [
         ParamSpec("splits", .stringList, default: .list([.string("validation"), .string("test")]), "Splits to score (the trusted split is always scored too: it standardises the aggregate)."),
@@ -57,6 +60,12 @@ public struct ScoreStage: StageKind {
         let reference = try DetectorStageSupport.wrap("scoring trusted") {
             try layers.map { try Self.layerScores(detectorDir: det.path, kind: kind, layer: $0, split: trusted, untrusted: untrusted) }
         }
+        // Notes on layers whose scores carry no information: from fit-detector, or constant here.
+        var notes = (meta["notes"] as? [String: String]) ?? [:]
+        for (l, scores) in zip(layers, reference) where notes["\(l)"] == nil && scores.allSatisfy({ $0 == scores.first }) {
+            context.log("warning: split 'trusted', tensor 'layers.\(l)': every trusted row gets the same score; the layer is marked")
+            notes["\(l)"] = "zero variance: every trusted row of layers.\(l) gets the same score"
+        }
         for (i, name) in wanted.enumerated() {
             try context.checkCancelled()
             let split = name == "trusted" ? trusted : try DetectorStageSupport.split(art, name)
@@ -64,11 +73,18 @@ public struct ScoreStage: StageKind {
                 try layers.map { try Self.layerScores(detectorDir: det.path, kind: kind, layer: $0, split: split, untrusted: untrusted) }
             }
             let aggregate = try DetectorStageSupport.wrap("aggregate") { try ScoreAggregation.meanOfStandardized(layers: perLayer, reference: reference) }
+            for (tensor, scores) in zip(layers.map { "layers.\($0)" } + ["aggregate"], perLayer + [aggregate]) {
+                if let i = scores.firstIndex(where: { !$0.isFinite }) {
+                    throw StageError("split '\(name)', tensor '\(tensor)': the \(kind) detector from \(det.stageId) gives "
+                        + "\(scores[i].isNaN ? "NaN" : "infinity") at row \(i); scores must be finite (is the detector file or its input broken?)")
+                }
+            }
             var tensors: [(name: String, value: SafeTensorValue)] = zip(layers, perLayer).map { ("layers.\($0)", .f64(shape: [$1.count], data: $1)) }
             tensors.append(("aggregate", .f64(shape: [aggregate.count], data: aggregate)))
             tensors += split.rowTensors
             var metadata = ["format": "madpipe-scores/1", "split": name, "detector": (meta["label"] as? String) ?? kind, "layers": layers.map(String.init).joined(separator: ",")]
             for key in ["model", "dataset"] { if let v = split.metadata[key] { metadata[key] = v } }
+            for (l, note) in notes { metadata["note.layers.\(l)"] = note }
             try SafeTensors.write(tensors, metadata: metadata, to: try context.outputPath("\(name)/scores.safetensors"))
             context.progress(Double(i + 1) / Double(wanted.count), name)
         }

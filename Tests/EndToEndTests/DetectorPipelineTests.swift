@@ -177,6 +177,37 @@ final class DetectorPipelineTests: XCTestCase {
         XCTAssertTrue(text.contains("test/activations.safetensors"), text)
     }
 
+    /// Activations whose test split holds only Alice's rows: before, fit-detector, score and
+    /// evaluate "succeeded" with every AUROC `nan` and an empty best-layer table; now evaluate
+    /// fails naming the score instance, the split and the tensor, and publishes nothing.
+    func testOneClassTestSplitFailsLoudly() throws {
+        let s = try Sandbox("oneclass")
+        try Self.writeActivations(to: s.dir + "/acts")
+        let path = s.dir + "/acts/test/activations.safetensors"
+        let file = try SafeTensorsFile(path: path)
+        var tensors: [(name: String, value: SafeTensorValue)] = try file.names.filter { $0.hasPrefix("layers.") }.map { ($0, .f32(try file.tensor($0))) }
+        for name in ["label", "alice_label", "bob_label", "agreement"] { tensors.append((name, .i64(shape: [200], data: try file.int64s(name).data))) }
+        tensors.append(("character", .i64(shape: [200], data: [Int64](repeating: 0, count: 200))))
+        try SafeTensors.write(tensors, metadata: file.metadata, to: path)
+        try s.write("p.yaml", """
+        pipeline: oneclass
+        matrix: {detector: [mahalanobis, diag-mahalanobis]}
+        stages:
+          acts: {kind: load-activations, params: {path: acts}}
+          fit: {kind: fit-detector, over: [detector], inputs: {activations: acts}, params: {detector: "${detector}"}}
+          score: {kind: score, over: [detector], inputs: {detector: fit, activations: acts}}
+          eval: {kind: evaluate, inputs: {scores: score}, params: {resamples: 10}}
+        outputs: {auroc.csv: eval/auroc.csv}
+        """)
+        let r = try s.run("run", "p.yaml")
+        XCTAssertNotEqual(r.code, 0, r.stdout)
+        let text = r.stderr + r.stdout
+        for part in ["stage eval failed", "score[detector=", "split 'test'", "tensor 'character'", "200 Alice, 0 Bob"] {
+            XCTAssertTrue(text.contains(part), "\(part) in: \(text)")
+        }
+        XCTAssertNil(s.read("results/oneclass/auroc.csv"), "no table of NaNs is published")
+    }
+
     /// pipelines/examples in the repository.
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("pipelines/examples")

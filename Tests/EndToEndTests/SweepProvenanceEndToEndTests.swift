@@ -1,7 +1,7 @@
 // SweepProvenanceEndToEndTests: a sweep of 2 seeds x 3 detectors over the same activations keeps
 // the seed in every gathered table (auroc.csv, best-layer.csv, auroc.json, a `table` with
-// explicit axes, the report's summary and its per-layer figure), with one row per key; and two
-// score inputs that nothing tells apart are an error naming both stage instances.
+// explicit axes, a concat of CSV tables, the report's summary and its per-layer figure), with one
+// row per key; and two score inputs that nothing tells apart are an error naming both instances.
 import Foundation
 import XCTest
 
@@ -43,12 +43,21 @@ final class SweepProvenanceEndToEndTests: XCTestCase {
         kind: table
         inputs: {m: metric}
         params: {source: m.json, file: q.csv, axes: [model, dataset]}
+      rows:
+        kind: write
+        over: [seed]
+        params: {file: r.csv, text: "a,b\\n1,2\\n"}
+      rowsall:
+        kind: concat
+        inputs: {r: rows}
+        params: {source: r.csv, file: all.csv, header: true}
       report:
         kind: report
         inputs: {auroc: eval}
     outputs:
       eval: eval
       q.csv: quirk/q.csv
+      all.csv: rowsall/all.csv
       report: report/report
     """
 
@@ -83,6 +92,9 @@ final class SweepProvenanceEndToEndTests: XCTestCase {
         let q = DetectorPipelineTests.table(s.read("results/sweep/q.csv"))
         XCTAssertEqual(q.header, ["model", "dataset", "seed", "quirkiness"])
         XCTAssertEqual(q.rows.map { $0["seed", default: ""] }, ["0", "1"])
+
+        // concat of CSV tables: one header, and the seed of each artifact's rows.
+        XCTAssertEqual(s.read("results/sweep/all.csv"), "seed,a,b\n0,1,2\n1,1,2\n")
 
         // The report groups by the seed: one summary row and one line per detector and seed.
         let summary = DetectorPipelineTests.table(s.read("results/sweep/report/tables/summary.csv"))

@@ -47,7 +47,7 @@ final class DetectorActivationSetTests: XCTestCase {
         try writeNPY(root + "/test", layer1: NPYArray(shape: [3, 2], storage: .float64([1, 2, .infinity, 4, 5, 6])))
         XCTAssertThrowsError(try ActivationSet.read(root: root, split: "test")) { e in
             let text = "\(e)"
-            XCTAssertTrue(text.contains("layers.1") && text.contains("[1, 0]"), text)
+            XCTAssertTrue(text.contains("split 'test'") && text.contains("layers.1") && text.contains("infinity at row 1, column 0"), text)
         }
     }
 
