@@ -85,17 +85,23 @@ public struct ModelOutputsStage: StageKind {
             bobOnAliceLabels: bob.map { $0.1.loss(label: $0.0.aliceLabel) },
             bobOnBobLabels: bob.map { $0.1.loss(label: $0.0.bobLabel) })
         func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
+        let figures: [(String, Double)] = [
+            ("alice_accuracy", accuracy(alice) { $0.aliceLabel }),
+            ("bob_accuracy", accuracy(bob) { $0.bobLabel }),
+            ("quirkiness", coefficient),
+            ("loss_alice_own", mean(alice.map { $0.1.loss(label: $0.0.aliceLabel) })),
+            ("loss_alice_other", mean(alice.map { $0.1.loss(label: $0.0.bobLabel) })),
+            ("loss_bob_other", mean(bob.map { $0.1.loss(label: $0.0.aliceLabel) })),
+            ("loss_bob_own", mean(bob.map { $0.1.loss(label: $0.0.bobLabel) })),
+        ]
+        // A NaN or infinite loss (logits that overflowed) must not reach quirkiness.csv.
+        if let bad = figures.first(where: { !$0.1.isFinite }) {
+            throw StageError("split 'test', \(bad.0): \(bad.1) is not finite (the model's logits overflowed?); quirkiness.json is not written")
+        }
         return .map([
             ("split", .string("test")),
             ("n_alice", .int(alice.count)),
             ("n_bob", .int(bob.count)),
-            ("alice_accuracy", .double(accuracy(alice) { $0.aliceLabel })),
-            ("bob_accuracy", .double(accuracy(bob) { $0.bobLabel })),
-            ("quirkiness", .double(coefficient)),
-            ("loss_alice_own", .double(mean(alice.map { $0.1.loss(label: $0.0.aliceLabel) }))),
-            ("loss_alice_other", .double(mean(alice.map { $0.1.loss(label: $0.0.bobLabel) }))),
-            ("loss_bob_other", .double(mean(bob.map { $0.1.loss(label: $0.0.aliceLabel) }))),
-            ("loss_bob_own", .double(mean(bob.map { $0.1.loss(label: $0.0.bobLabel) }))),
-        ])
+        ] + figures.map { ($0.0, .double($0.1)) })
     }
 }

@@ -3,6 +3,7 @@
 // without rows, and a layer of zero variance. Each must fail naming the input, the split and the
 // tensor, or (zero variance) warn in the log and mark the layer's rows instead of giving NaN.
 
+import Detectors
 import Foundation
 import Numerics
 import PipelineCore
@@ -126,6 +127,20 @@ final class DegenerateDataTests: XCTestCase {
         for part in ["score[seed=0]", "split 'validation'", "tensor 'layers.2'", "NaN at row 7"] {
             XCTAssertTrue(m.contains(part), "\(part) in: \(m)")
         }
+    }
+
+    /// A broken detector file (NaN in its mean) makes `score` fail instead of writing NaN scores.
+    func testScoreRefusesToWriteNaNScores() throws {
+        try writeActivations("acts")
+        try fitAndScore(detector: "diag-mahalanobis")
+        try DetectorArchive.save(.diagMahalanobis(DiagMahalanobisDetector(mean: [0, .nan, 0], variance: [1, 1, 1])),
+                                 to: root + "/fit/layer.1.safetensors")
+        try FileManager.default.removeItem(atPath: root + "/score")
+        let m = message { try run(ScoreStage(), id: "score", [], inputs: ["detector": [artifact("fit", "fit")], "activations": [artifact("acts", "acts")]], out: "score") }
+        for part in ["split 'trusted'", "tensor 'layers.1'", "from fit", "NaN at row 0"] {
+            XCTAssertTrue(m.contains(part), "\(part) in: \(m)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/score/trusted/scores.safetensors"))
     }
 
     func testSplitWithoutRowsIsAnError() throws {
