@@ -229,4 +229,27 @@ extension BundleTests {
         try Data(one + skippable).write(to: URL(fileURLWithPath: skip))
         try assertRefused(f, skip) { if case .trailingData(_, let p) = $0 { return p.contains("a skippable zstd frame") }; return false }
     }
+
+    /// The end of the archive falls anywhere relative to the decompressor's blocks (objects of
+    /// random sizes): zero padding of any length is accepted, one non-zero byte anywhere after the
+    /// last entry's data is refused, leaving the store as it was. Seeded.
+    func testTrailingBytesAreCheckedAtEveryAlignment() throws {
+        let f = try BundleFixture("align")
+        var rng = SplitMix64(seed: 19)
+        for i in 0..<24 {
+            let data = (0..<Int.random(in: 150_000...420_000, using: &rng)).map { _ in UInt8.random(in: 1...255, using: &rng) }
+            let d = contentDigest(Data(data))
+            let m = BundleManifest(engine: "t", pipeline: "demo", pipelineFile: "p.yaml", files: [BundleTextFile(path: "p.yaml", text: "x")],
+                                   vars: .map([]), overrides: [], only: [], withIntermediates: false, records: [], current: [],
+                                   entries: [BundleEntry(path: "objects/" + d, size: data.count, digest: d)], provenance: [], note: "")
+            let plain = f.dir + "/align\(i).tar"
+            try RawTar.write([RawEntry(name: "MANIFEST.json", data: m.json), RawEntry(name: "objects/" + d, data: data)], to: plain, compress: false)
+            var tar = Array(try XCTUnwrap(FileSystem.read(plain)))
+            let end = (tar.lastIndex { $0 != 0 }! + 512) / 512 * 512  // the end of the last entry's data block
+            tar += [UInt8](repeating: 0, count: 512 * Int.random(in: 0...40, using: &rng))
+            XCTAssertNoThrow(try BundleReader.read(path: try zstd(f, tar, "zeros\(i)")), "case \(i): zero padding")
+            tar[Int.random(in: end..<tar.count, using: &rng)] = UInt8.random(in: 1...255, using: &rng)
+            try assertRefused(f, try zstd(f, tar, "flip\(i)")) { _ in true }
+        }
+    }
 }
