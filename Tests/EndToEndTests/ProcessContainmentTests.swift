@@ -40,6 +40,13 @@ final class ProcessContainmentTests: XCTestCase {
         return !p.isRunning
     }
 
+    /// The exit status once `p` has ended, or nil (and `p` SIGKILLed) after `seconds`.
+    func exitStatus(_ p: Process, within seconds: Double) -> Int32? {
+        if waitForExit(p, within: seconds) { return p.terminationStatus }
+        kill(p.processIdentifier, SIGKILL)
+        return nil
+    }
+
     /// Polls `condition` every 20 ms for up to `seconds`; its last value.
     @discardableResult
     func eventually(within seconds: Double, _ condition: () -> Bool) -> Bool {
@@ -150,13 +157,13 @@ final class ProcessContainmentTests: XCTestCase {
         stages:
           w:
             kind: command
-            run: "sh -c 'echo $$$$ > \(bg); sleep 1; echo late' >> out.txt & while [ ! -s \(bg) ]; do sleep 0.02; done; echo early > out.txt; sleep 100 &"
+            run: "sh -c 'echo $$$$ > \(bg); sleep 1; echo late' >> out.txt & while [ ! -s \(bg) ]; do sleep 0.02; done; echo early > out.txt; sleep 20 &"
             outs: [out.txt]
         outputs:
           out.txt: w/out.txt
         """)
-        let (r, timedOut) = try runBounded(s, ["run", "p.yaml", "--quiet"], timeout: 30)
-        XCTAssertFalse(timedOut, "a `sleep 100 &` left behind does not keep the stage running")
+        let (r, timedOut) = try runBounded(s, ["run", "p.yaml", "--quiet"], timeout: 15)
+        XCTAssertFalse(timedOut, "a `sleep 20 &` left behind does not keep the stage running")
         XCTAssertEqual(r.code, 0, r.stderr)
         let writer = pid(s, "bg.pid")
         defer { cleanUp([writer]) }
@@ -212,8 +219,7 @@ final class ProcessContainmentTests: XCTestCase {
         XCTAssertEqual(gc.code, 1, gc.stdout + gc.stderr)
         XCTAssertTrue(gc.stderr.contains("in progress"), gc.stderr)
         XCTAssertTrue(gc.stderr.contains("--wait"), gc.stderr)
-        XCTAssertTrue(waitForExit(p, within: 30))
-        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertEqual(exitStatus(p, within: 30), 0)
         XCTAssertEqual(s.recordCount, 2, "gc removed nothing")
         XCTAssertEqual(s.read("results/slow/a.txt"), "from-a\n")
         XCTAssertEqual(s.read("results/slow/b.txt"), "from-a\n")
@@ -235,8 +241,7 @@ final class ProcessContainmentTests: XCTestCase {
         XCTAssertEqual(gc.code, 0, gc.stderr)
         XCTAssertTrue(gc.stderr.contains("waiting for the runs in flight"), gc.stderr)
         XCTAssertTrue(gc.stdout.contains("removed: 2 record(s)"), "gc ran after the run, on its finished results: \(gc.stdout)")
-        XCTAssertTrue(waitForExit(p, within: 10))
-        XCTAssertEqual(p.terminationStatus, 0, "the run finished undisturbed")
+        XCTAssertEqual(exitStatus(p, within: 10), 0, "the run finished undisturbed")
         XCTAssertEqual(s.read("results/slow/b.txt"), "from-a\n")
         XCTAssertEqual(try s.run("cache", "verify").code, 0)
     }
@@ -290,13 +295,11 @@ final class ProcessContainmentTests: XCTestCase {
         defer { if held { close(fd) } }
         let (p, _, _) = s.process(["run", "p.yaml", "--quiet"])
         try p.run()
-        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         Thread.sleep(forTimeInterval: 1)
         let t0 = Date()
         kill(p.processIdentifier, SIGTERM)
-        XCTAssertTrue(waitForExit(p, within: 15), "SIGTERM stopped a run whose stage waits on a lock")
+        XCTAssertEqual(exitStatus(p, within: 10), 143, "SIGTERM stopped a run whose stage waits on a lock")
         XCTAssertLessThan(Date().timeIntervalSince(t0), 10)
-        XCTAssertEqual(p.terminationStatus, 143)
         close(fd)
         held = false
         XCTAssertEqual(try s.run("cache", "verify").code, 0)
