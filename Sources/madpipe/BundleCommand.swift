@@ -217,8 +217,9 @@ struct BundleCommand: ParsableCommand {
                 print(v.prettyJSON())
                 return
             }
-            print("pipeline   \(m.pipeline) (\(m.pipelineFile)), engine \(m.engine)")
-            if !m.note.isEmpty { print("note       \(m.note)") }
+            // Text from the bundle is shown with control characters escaped (no terminal escapes).
+            print("pipeline   \(m.pipeline) (\(m.pipelineFile)), engine \(printable(m.engine))")
+            if !m.note.isEmpty { print("note       \(printable(m.note))") }
             print("size       \(formatBytes(summary.compressedBytes)) compressed, \(formatBytes(summary.uncompressedBytes)) uncompressed ("
                   + sections.map { "\($0.0) \(formatBytes($0.1))" }.joined(separator: ", ") + ")")
             print("stages     \(m.records.count) record(s), \(m.current.count) current")
@@ -226,12 +227,12 @@ struct BundleCommand: ParsableCommand {
                 print("  \(m.current.contains(r.key) ? " " : "~") \(r.stage.padding(toLength: max(30, r.stage.count), withPad: " ", startingAt: 0)) \(formatBytes(r.size).padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(format: "%.2fs", r.seconds))")
             }
             for (name, table) in metrics {
-                print("metrics    \(name)\(table.sortedBy.map { " (best by \($0))" } ?? "")")
-                print("  " + table.header.joined(separator: "  "))
-                for row in table.rows { print("  " + row.joined(separator: "  ")) }
+                print("metrics    \(name)\(table.sortedBy.map { " (best by \(printable($0)))" } ?? "")")
+                print("  " + printable(table.header.joined(separator: "  ")))
+                for row in table.rows { print("  " + printable(row.joined(separator: "  "))) }
             }
             print("provenance")
-            for (k, v) in m.provenance { print("  \(k.padding(toLength: 9, withPad: " ", startingAt: 0)) \(v)") }
+            for (k, v) in m.provenance { print("  \(printable(k.padding(toLength: 9, withPad: " ", startingAt: 0))) \(printable("\(v)"))") }
         }
     }
 
@@ -271,6 +272,15 @@ struct BundleCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// `s` with control characters (terminal escapes, newlines) written as `\u{..}`.
+fileprivate func printable(_ s: String) -> String {
+    var out = ""
+    for u in s.unicodeScalars {
+        if u.value < 0x20 || u.value == 0x7F { out += "\\u{" + String(u.value, radix: 16) + "}" } else { out.unicodeScalars.append(u) }
+    }
+    return out
 }
 
 /// Keeps small CSV files among the published outputs (for headline metrics).

@@ -184,12 +184,18 @@ final class BundleEndToEndTests: XCTestCase {
         // The command import suggests quotes each word from the bundle for the shell.
         m.pipeline = "shared"
         m.overrides = ["offset=4; touch pwned"]
+        m.note = "see \u{1b}]0;owned\u{7}\u{1b}[2J"
         _ = try BundleWriter.write(to: a.dir + "/quoted.tar.zst", entries: [("MANIFEST.json", false, .bytes(m.json))]
             + m.entries.map { ($0.path, $0.exec, .file(a.dir + "/x/" + $0.path)) })
         let q = try Sandbox("bundle-quoted")
         let quoted = try q.run("bundle", "import", a.dir + "/quoted.tar.zst", "--pipeline-dir", "my proj")
         XCTAssertEqual(quoted.code, 0, quoted.stderr)
         XCTAssertTrue(quoted.stdout.contains("run: madpipe run 'my proj/p.yaml' -p 'offset=4; touch pwned'"), quoted.stdout)
+        // inspect shows the bundle's text with terminal escapes written out, not sent to the terminal.
+        let shown = try q.run("bundle", "inspect", a.dir + "/quoted.tar.zst")
+        XCTAssertEqual(shown.code, 0, shown.stderr)
+        XCTAssertFalse(shown.stdout.contains("\u{1b}"), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("note       see \\u{1b}]0;owned\\u{7}\\u{1b}[2J"), shown.stdout)
 
         // A second bundle appended to the first.
         let bytes = try XCTUnwrap(FileManager.default.contents(atPath: good))
