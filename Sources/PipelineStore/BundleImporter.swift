@@ -119,7 +119,8 @@ public enum BundleImporter {
                 }
             }
             // The manifest's names were checked (BundleNames, BundlePath); this is the last line of defence.
-            for (dest, _) in targets where !URL(fileURLWithPath: dest).standardizedFileURL.path.hasPrefix(base + "/") {
+            let inside = base.hasSuffix("/") ? base : base + "/"
+            for (dest, _) in targets where !URL(fileURLWithPath: dest).standardizedFileURL.path.hasPrefix(inside) {
                 throw BundleError.target(path: dest, problem: "lies outside the pipeline directory \(base); nothing was imported")
             }
             for (dest, source) in targets where FileSystem.exists(dest) && !overwrite {
