@@ -52,17 +52,34 @@ public enum Supervisor {
 
     static let terminationSignals = [SIGTERM, SIGINT, SIGHUP, SIGQUIT]
 
-    /// A termination signal that reached a thread other than the main one (libraries may start
-    /// threads before main runs, and those do not block the signals the main thread waits for).
-    nonisolated(unsafe) static var caught: Int32 = 0
+    /// The termination signal received, if any.
+    nonisolated(unsafe) static var terminationRequested: Int32 = 0
+    /// Write end of the self-pipe that wakes the loop when a signal arrives. Signals are handled,
+    /// not blocked and waited for: libraries may start threads before main runs, and a signal
+    /// may be delivered to any thread that does not block it.
+    nonisolated(unsafe) static var wakeWrite: Int32 = -1
+    nonisolated(unsafe) static var wakeRead: Int32 = -1
 
     static func supervise(parent: pid_t, argv: [String]) -> ChildProcess.Termination {
-        caught = 0   // initialised before a handler can touch it
-        for s in terminationSignals { signal(s) { Supervisor.caught = $0 } }
-        var watched = sigset_t()
-        sigemptyset(&watched)
-        for s in terminationSignals + [SIGCHLD] { sigaddset(&watched, s) }
-        pthread_sigmask(SIG_BLOCK, &watched, nil)
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { return .exited(127) }
+        for fd in ends {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        }
+        (wakeRead, wakeWrite) = (ends[0], ends[1])
+        terminationRequested = 0
+        for s in terminationSignals {
+            signal(s) { sig in
+                Supervisor.terminationRequested = sig
+                var b: UInt8 = 1
+                _ = write(Supervisor.wakeWrite, &b, 1)
+            }
+        }
+        signal(SIGCHLD) { _ in
+            var b: UInt8 = 0
+            _ = write(Supervisor.wakeWrite, &b, 1)
+        }
         _ = prctl(PR_SET_PDEATHSIG, UInt(SIGTERM))
         if getppid() != parent { return .signalled(SIGTERM) }   // the runner died before we watched it
         _ = prctl(PR_SET_CHILD_SUBREAPER, 1)
@@ -76,24 +93,24 @@ public enum Supervisor {
         var status: ChildProcess.Termination?
         var termSent: Double?
         while true {
-            let sig = waitSignal(watched, seconds: 0.1)
-            if (terminationSignals.contains(sig) || caught != 0) && termSent == nil {
+            if terminationRequested != 0 && termSent == nil {
                 kill(-shell, SIGTERM)
                 termSent = now()
             }
             if let s = reapAll(watching: shell) { status = s }
             if let status {
-                endLeftovers(group: shell, watched: watched)
+                endLeftovers(group: shell)
                 return status
             }
             if let t = termSent, now() - t >= grace { kill(-shell, SIGKILL) }
+            awaitSignal(seconds: termSent == nil ? 1 : 0.1)
         }
     }
 
     /// Ends every process the command left (its group, and every descendant, which as orphans
     /// become this subreaper's children): SIGTERM, then SIGKILL after `grace`; returns when none
     /// is left (or after `grace + 10` s, for a process that not even SIGKILL ends).
-    static func endLeftovers(group: pid_t, watched: sigset_t) {
+    static func endLeftovers(group: pid_t) {
         let start = now()
         var termed = Set<pid_t>()
         var groupTermed = false
@@ -110,7 +127,7 @@ public enum Supervisor {
                 kill(-group, SIGKILL)
                 for k in kids { kill(k, SIGKILL) }
             }
-            _ = waitSignal(watched, seconds: 0.05)
+            awaitSignal(seconds: 0.05)
         }
     }
 
@@ -166,12 +183,12 @@ public enum Supervisor {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Waits up to `seconds` for one of `set`'s (blocked) signals; its number, or 0.
-    static func waitSignal(_ set: sigset_t, seconds: Double) -> Int32 {
-        var s = set
-        var ts = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
-        let sig = sigtimedwait(&s, nil, &ts)
-        return sig > 0 ? sig : 0
+    /// Waits up to `seconds` for a signal (SIGCHLD or a termination signal) to arrive.
+    static func awaitSignal(seconds: Double) {
+        var p = pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)
+        _ = poll(&p, 1, Int32(seconds * 1000))
+        var buf = [UInt8](repeating: 0, count: 64)
+        while read(wakeRead, &buf, buf.count) > 0 {}
     }
 
     static func now() -> Double {
@@ -189,10 +206,6 @@ public enum Supervisor {
             var none = rlimit(rlim_cur: 0, rlim_max: 0)
             setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
             signal(sig, SIG_DFL)
-            var set = sigset_t()
-            sigemptyset(&set)
-            sigaddset(&set, sig)
-            pthread_sigmask(SIG_UNBLOCK, &set, nil)
             raise(sig)
             exit(128 + sig)
         }
