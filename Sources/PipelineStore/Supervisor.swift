@@ -13,8 +13,8 @@
 //     SIGKILL) and waits until none of it is left, so a stage's outputs are hashed only when
 //     nothing the command started can still write them;
 //   - then exits as the shell did (same exit code, or killed by the same signal).
-// Descriptors madpipe hands it (the lock on the stage's `${work}`) pass on to the command and
-// everything it starts, so a process that somehow survives still holds that lock.
+// The descriptor madpipe hands it as 3 (the lock on the stage's `${work}`) passes on to the
+// command and everything it starts, so a process that somehow survives still holds that lock.
 
 import Foundation
 #if canImport(Glibc)
@@ -37,7 +37,7 @@ public enum Supervisor {
     }
 
     /// If this process was started as a supervisor, supervises its command and exits; otherwise
-    /// returns at once. Call it first thing in main, before any thread starts.
+    /// returns at once. Call it first thing in main.
     public static func runIfRequested() {
         let args = CommandLine.arguments
         guard args.count >= 2, args[1] == entryPoint else { return }
