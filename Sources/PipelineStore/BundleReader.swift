@@ -86,7 +86,7 @@ public enum BundleReader {
         var uncompressed = 0
 
         func checkRatio(_ entry: String) throws {
-            let compressed = Int(stream.compressedBytes)
+            let compressed = stream.compressedBytes
             if uncompressed > limits.ratioFloor && Double(uncompressed) > limits.maxRatio * Double(max(compressed, 1)) {
                 throw BundleError.decompressionBomb(file: path, entry: entry,
                     problem: "\(uncompressed) bytes decompressed from \(compressed) (ratio above \(Int(limits.maxRatio)))")
@@ -222,7 +222,7 @@ public enum BundleReader {
         try trees.check(manifest)
         try stream.checkRest(consumed: Int(archive_filter_bytes(a, 0)))
         try BundleFrames.checkSingleFrame(path: path)
-        return BundleReadSummary(manifest: manifest, compressedBytes: Int(stream.compressedBytes), uncompressedBytes: uncompressed)
+        return BundleReadSummary(manifest: manifest, compressedBytes: stream.compressedBytes, uncompressedBytes: uncompressed)
     }
 }
 
