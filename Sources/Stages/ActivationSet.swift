@@ -92,6 +92,20 @@ public enum ActivationSet {
         return standardSplits.filter(entries.contains) + entries.filter { !standardSplits.contains($0) }.sorted()
     }
 
+    /// The metadata of split `name` under `root` (the safetensors header, or metadata.json
+    /// beside .npy files) without reading its tensors.
+    public static func metadata(root: String, split name: String) throws -> [String: String] {
+        let dir = root + "/" + name, st = dir + "/activations.safetensors"
+        if FileManager.default.fileExists(atPath: st) {
+            do { return try SafeTensorsFile(path: st).metadata } catch { throw ActivationError(path: st, tensor: nil, problem: "\(error)", split: name) }
+        }
+        guard let data = FileManager.default.contents(atPath: dir + "/metadata.json") else { return [:] }
+        guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ActivationError(path: dir + "/metadata.json", tensor: nil, problem: "not a JSON object", split: name)
+        }
+        return obj.mapValues { ($0 as? String) ?? "\($0)" }
+    }
+
     /// Reads split `name` under `root`, from activations.safetensors or .npy files.
     public static func read(root: String, split name: String) throws -> ActivationSplit {
         let dir = root + "/" + name

@@ -12,6 +12,8 @@ import Detectors
 public struct EvaluateStage: StageKind {
     public init() {}
     public let name = "evaluate"
+    public var writes: Set<Artifact>? { [] }
+    public var acceptsPartialGather: Bool { true }
     public let version = 3
     public let summary = "AUROC/AP with bootstrap CIs per layer and subset (all/agree/disagree), and the validation-selected best layer."
     public let params: [ParamSpec] = [
@@ -40,6 +42,15 @@ public struct EvaluateStage: StageKind {
         if params.int("resamples") < 1 { throw PipelineError.invalidValue(location, field: "resamples", problem: "must be at least 1") }
         let c = params.double("confidence")
         if !(c > 0 && c < 1) { throw PipelineError.invalidValue(location, field: "confidence", problem: "must lie in (0, 1)") }
+    }
+
+    /// Every input, whatever its name, reads score outputs.
+    public func checkWiring(_ params: Params, inputs: [WiredInput], at location: SourceLocation) throws {
+        for w in inputs where !w.mayHold(.scores) {
+            throw PipelineError.invalidValue(w.location, field: "inputs.\(w.name)", problem:
+                "evaluate reads scores from every input, but stage '\(w.stage)' is kind \(w.kind.name), which does not write scores; "
+                + "wire a score stage (or a command writing scores) here")
+        }
     }
 
     struct Metrics { var auroc = Double.nan, ap = Double.nan, low = Double.nan, high = Double.nan, note = "" }
@@ -109,21 +120,26 @@ public struct EvaluateStage: StageKind {
         // Inputs in name order, each input's artifacts in plan order: a deterministic row order.
         let arts = context.inputs.keys.sorted().flatMap { context.inputs[$0]! }
         guard !arts.isEmpty else { throw StageError("no score inputs (name score stages under inputs)") }
-        let provenance = Provenance(arts, fixed: Self.keyColumns)
+        // Every input's test split first: its checks, and the key columns the axis columns extend.
+        let tests = try arts.map { art -> ScoreSplit in
+            guard let test = try ScoreSplit.open(art, p.string("split")) else {
+                throw StageError("\(art.stageId) has no \(p.string("split"))/scores.safetensors")
+            }
+            return test
+        }
+        let baseKeys = zip(arts, tests).map { art, test in
+            Self.keyColumns.map { DetectorStageSupport.axis(art, $0) ?? test.file.metadata[$0] ?? "" }
+        }
+        let provenance = Provenance(arts, fixed: Self.keyColumns, keys: baseKeys)
         let keyHeader = Self.keyColumns + provenance.axes
         var csv = (keyHeader + Self.aurocColumns).map(csvField).joined(separator: ",") + "\n"
         var best = (keyHeader + Self.bestColumns).map(csvField).joined(separator: ",") + "\n"
         var jsonRows: [[String: Any]] = [], jsonBest: [[String: Any]] = []
         var keys = TableKeys(table: "auroc.csv", columns: keyHeader)
-        for art in arts {
+        for (n, art) in arts.enumerated() {
             try context.checkCancelled()
-            guard let test = try ScoreSplit.open(art, p.string("split")) else {
-                throw StageError("\(art.stageId) has no \(p.string("split"))/scores.safetensors")
-            }
-            let meta = test.file.metadata
-            let key = [DetectorStageSupport.axis(art, "model") ?? meta["model"] ?? "",
-                       DetectorStageSupport.axis(art, "dataset") ?? meta["dataset"] ?? "",
-                       DetectorStageSupport.axis(art, "detector") ?? meta["detector"] ?? ""] + provenance.values(art)
+            let test = tests[n], meta = test.file.metadata
+            let key = baseKeys[n] + provenance.values(art)
             try keys.add(key, from: art.stageId)
             let keyObject = Dictionary(uniqueKeysWithValues: zip(keyHeader, key).map { ($0, $1 as Any) })
             let prefix = key.map(csvField).joined(separator: ",")

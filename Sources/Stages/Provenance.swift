@@ -6,16 +6,20 @@ import PipelineCore
 
 /// The axis columns a table built from gathered artifacts carries beyond its own key columns.
 ///
-/// An axis is a column when the artifacts do not all have the same value on it (an artifact
-/// without the axis counts as the empty value). Columns follow the pipeline's matrix order (the
-/// order of the artifacts' assignments, merged). Axes the table already has as columns (model,
-/// dataset, detector, ...) are left out: their columns stay where they are.
+/// Axes are taken in the pipeline's matrix order (the order of the artifacts' assignments,
+/// merged); an axis becomes a column when two artifacts that agree on every column so far (the
+/// table's key columns, then the axis columns already chosen) differ on it. So `seed` is a column
+/// when two seeds' rows would otherwise share a key, and an axis that only restates a key column
+/// (an `acts_detector` axis beside the `detector` column) is not. An artifact without an axis
+/// counts as the empty value. Axes named in `fixed` (the table's own key columns: model,
+/// dataset, detector, ...) are never added: their columns stay where they are.
 struct Provenance {
     /// The extra axis columns, in matrix order.
     let axes: [String]
 
-    /// The distinguishing axes of `artifacts`, except those in `fixed`.
-    init(_ artifacts: [InputArtifact], fixed: [String]) {
+    /// The distinguishing axes of `artifacts`, except those in `fixed`. `keys[i]` holds artifact
+    /// i's values on the table's key columns (empty when the table has none).
+    init(_ artifacts: [InputArtifact], fixed: [String], keys: [[String]]? = nil) {
         var order: [String] = []
         for art in artifacts {
             var at = 0  // where the next new axis of this assignment goes: after its predecessor
@@ -23,9 +27,21 @@ struct Provenance {
                 if let i = order.firstIndex(of: name) { at = i + 1 } else { order.insert(name, at: at); at += 1 }
             }
         }
-        axes = order.filter { axis in
-            !fixed.contains(axis) && Set(artifacts.map { Provenance.value($0, axis) }).count > 1
+        var rowKeys = keys ?? artifacts.map { _ in [] }
+        var chosen: [String] = []
+        for axis in order where !fixed.contains(axis) {
+            let values = artifacts.map { Provenance.value($0, axis) }
+            var seen: [[String]: String] = [:]
+            let splits = rowKeys.indices.contains { i in
+                if let v = seen[rowKeys[i]] { return v != values[i] }
+                seen[rowKeys[i]] = values[i]
+                return false
+            }
+            guard splits else { continue }
+            chosen.append(axis)
+            for i in rowKeys.indices { rowKeys[i].append(values[i]) }
         }
+        axes = chosen
     }
 
     /// The artifact's value on `axis`, or "" when it has none.

@@ -10,13 +10,15 @@ import Detectors
 public struct SeparationStage: StageKind {
     public init() {}
     public let name = "separation"
+    public var writes: Set<Artifact>? { [] }
+    public var acceptsPartialGather: Bool { true }
     public let version = 2
     public let summary = "Hidden-state separation of Alice vs Bob per layer (separation.csv)."
     public let params: [ParamSpec] = [
         ParamSpec("split", .string, default: .string("test"), "Split measured."),
         ParamSpec("layers", .any, default: .string("all"), "\"all\" or a list of layer indices."),
     ]
-    public var inputs: [InputSpec]? { [InputSpec("activations", "Activations (one, or several gathered over models/datasets).")] }
+    public var inputs: [InputSpec]? { [InputSpec("activations", reads: .activations, "Activations (one, or several gathered over models/datasets).")] }
 
     /// The key columns separation.csv starts with; the distinguishing matrix axes of the gathered
     /// activations (Provenance) follow them.
@@ -30,18 +32,21 @@ public struct SeparationStage: StageKind {
 
     public func execute(_ context: StageContext) throws {
         let arts = context.inputs["activations"] ?? []
-        let provenance = Provenance(arts, fixed: Self.keyColumns)
+        let splitName = context.params.string("split")
+        let baseKeys = try arts.map { art in
+            let meta = try DetectorStageSupport.wrap("input from \(art.stageId)") { try ActivationSet.metadata(root: art.path, split: splitName) }
+            return Self.keyColumns.map { DetectorStageSupport.axis(art, $0) ?? meta[$0] ?? "" }
+        }
+        let provenance = Provenance(arts, fixed: Self.keyColumns, keys: baseKeys)
         let keyHeader = Self.keyColumns + provenance.axes
         var csv = (keyHeader + Self.valueColumns).map(TableStage.csvField).joined(separator: ",") + "\n"
         var keys = TableKeys(table: "separation.csv", columns: keyHeader)
-        let splitName = context.params.string("split")
-        for art in arts {
+        for (n, art) in arts.enumerated() {
             let split = try DetectorStageSupport.split(art, splitName)
             let layers = try DetectorStageSupport.wrap("layers") {
                 try ActivationSet.selectLayers(DetectorStageSupport.layerRequest(context.params["layers"]), available: split.layerIndices, path: art.path)
             }
-            let key = [DetectorStageSupport.axis(art, "model") ?? split.metadata["model"] ?? "",
-                       DetectorStageSupport.axis(art, "dataset") ?? split.metadata["dataset"] ?? ""] + provenance.values(art)
+            let key = baseKeys[n] + provenance.values(art)
             try keys.add(key, from: art.stageId)
             let alice = split.character.indices.filter { split.character[$0] == 0 }, bob = split.character.indices.filter { split.character[$0] == 1 }
             guard !alice.isEmpty, !bob.isEmpty else {

@@ -11,6 +11,8 @@ import PipelineStore
 public struct TableStage: StageKind {
     public init() {}
     public let name = "table"
+    public var writes: Set<Artifact>? { [] }
+    public var acceptsPartialGather: Bool { true }
     public let version = 2
     public let summary = "Gather a JSON object from every input artifact into one CSV, with the artifacts' axis values as leading columns."
     public let params: [ParamSpec] = [
@@ -40,7 +42,7 @@ public struct TableStage: StageKind {
         if axes.isEmpty {
             for r in rows { for (a, _) in r.art.assignment where !axes.contains(a) { axes.append(a) } }
         } else {
-            axes += Provenance(rows.map(\.art), fixed: axes).axes
+            axes += Provenance(rows.map(\.art), fixed: axes, keys: rows.map { r in axes.map { Provenance.value(r.art, $0) } }).axes
         }
         var columns = p.strings("columns")
         if columns.isEmpty { columns = first.object.mapValue!.map(\.0).filter { !axes.contains($0) } }

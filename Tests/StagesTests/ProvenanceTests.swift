@@ -33,6 +33,17 @@ final class ProvenanceTests: XCTestCase {
         XCTAssertEqual(Provenance(Array(arts.prefix(1)), fixed: []).axes, [], "one input: nothing to tell apart")
     }
 
+    /// quirky-mad's `acts_detector` axis only restates the detector column: not a column. A seed
+    /// that splits rows with equal keys is.
+    func testAnAxisThatOnlyRestatesAKeyColumnIsNoColumn() {
+        let arts = ["mahalanobis", "que"].flatMap { d in
+            [0, 1].map { seed in art("score[acts_detector=\(d),seed=\(seed)]", [("acts_detector", .string(d)), ("seed", .int(seed))]) }
+        } + [art("score-sae[seed=0]", [("seed", .int(0))])]
+        let keys = arts.map { a in ["m", "d", Provenance.value(a, "acts_detector").isEmpty ? "sae-l0" : Provenance.value(a, "acts_detector")] }
+        XCTAssertEqual(Provenance(arts, fixed: ["model", "dataset", "detector"], keys: keys).axes, ["seed"])
+        XCTAssertEqual(Provenance(arts, fixed: ["model", "dataset", "detector"]).axes, ["acts_detector", "seed"], "without key values")
+    }
+
     func testSameKeyTwiceNamesBothInstances() throws {
         var keys = TableKeys(table: "auroc.csv", columns: ["model", "detector"])
         try keys.add(["a", "m"], from: "score-x")
