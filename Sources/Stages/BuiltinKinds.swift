@@ -11,6 +11,7 @@ public enum BuiltinKinds {
          PretrainStage(), FinetuneStage(), SelectCheckpointStage(),
          QuirkyDatasetStage(), LoadDatasetStage(),
          ExtractActivationsStage(), ExtractAttributionStage(), ModelOutputsStage(),
+         HFExtractStage(), HFOutputsStage(),
          ReportStage()]
     }
 

@@ -1,0 +1,35 @@
+// HFExtractStage: `kind: hf-extract` runs a Hugging Face causal LM (or a madpipe checkpoint
+// through transformers) in the madpipe_torch worker and writes the residual stream at the last
+// token read (the prompt plus the choices' shared tokens, as extract-activations reads it)
+// entering every block and leaving the last one before the final norm, per split, in the layout
+// of docs/activations.md. The character column comes from madpipe's own dataset reader.
+
+import Foundation
+import PipelineCore
+
+public struct HFExtractStage: StageKind {
+    public init() {}
+    public let name = "hf-extract"
+    public let version = 1
+    public let summary = "Residual-stream activations of a Hugging Face model (PyTorch worker) at the last prompt token for each split (docs/activations.md)."
+    public var params: [ParamSpec] {
+        HFWorker.modelParams + [ExtractionInputs.splitsParam(default: ExtractionInputs.splitNames), ExtractionInputs.batchParam]
+    }
+    public var inputs: [InputSpec]? {
+        [HFWorker.modelInput,
+         InputSpec("adapter", required: false, "A LoRA checkpoint (hf-finetune, or select-checkpoint's checkpoint/) applied to the model and merged."),
+         InputSpec("data", "A quirky-dataset or load-dataset output.")]
+    }
+
+    public func validate(_ params: Params, at location: SourceLocation) throws {
+        try ExtractionInputs.validate(params, at: location)
+        try HFWorker.validate(params, at: location)
+    }
+
+    public func execute(_ context: StageContext) throws {
+        let splits = try HFWorker.splits(context.params.strings("splits"), context: context)
+        let meta: [(String, Value)] = [("dataset", .string(try context.input("data").stageId))]
+        try HFWorker.run("extract", [("splits", .list(splits)), ("batch", .int(context.params.int("batch"))),
+                                     ("metadata", .map(meta))], context: context)
+    }
+}

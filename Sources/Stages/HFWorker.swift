@@ -1,0 +1,261 @@
+// HFWorker: what the hf-* stage kinds share. Their params (the model as content: a local
+// directory digested into the key, or a hub id at a 40-hex commit; the Python interpreter; the
+// worker's source directory, also digested into the key), the checks that need no Python, the
+// request file, and running `python -m madpipe_torch REQUEST.json` under the supervisor with its
+// output in the stage log. The worker's pinned requirements.txt sits in the digested directory
+// and the worker refuses an interpreter whose packages differ, so the package versions are part
+// of the key through the pins.
+
+import Foundation
+import PipelineCore
+import PipelineStore
+import Quirky
+
+enum HFWorker {
+    /// The madpipe_torch package directory: `MADPIPE_TORCH_WORKER`, else `python/madpipe_torch`
+    /// of the source tree this madpipe was built from.
+    static var defaultWorkerDirectory: String {
+        if let env = ProcessInfo.processInfo.environment["MADPIPE_TORCH_WORKER"], !env.isEmpty { return env }
+        let source = URL(fileURLWithPath: #filePath)   // <root>/Sources/Stages/HFWorker.swift
+        return source.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("python/madpipe_torch").path
+    }
+
+    /// Supported `model_type`s of a Hugging Face config.json (and madpipe's native families).
+    static let architectures = ["llama", "mistral", "gpt2"]
+    static let weightFiles = ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"]
+
+    /// The model, interpreter and worker params every hf-* kind declares.
+    static var modelParams: [ParamSpec] {
+        [
+            ParamSpec("model", .path, default: .string(""),
+                      "A local model directory (config.json, weights, tokenizer; or a madpipe checkpoint), relative to the pipeline file; its files' digests are part of the cache key. Or give `hub` and `revision`, or a `model` input."),
+            ParamSpec("hub", .string, default: .string(""), "A Hugging Face hub id (org/name), loaded at `revision`."),
+            ParamSpec("revision", .string, default: .string(""), "The hub commit: 40 hex digits (a branch or tag can move, so it could not name the weights)."),
+            ParamSpec("python", .string, default: .string(""),
+                      "Python interpreter with the worker's pinned requirements; empty = $MADPIPE_PYTHON, else python3. A relative path is relative to the pipeline file. The versions are checked against python/madpipe_torch/requirements.txt."),
+            ParamSpec("worker", .path, default: .string(defaultWorkerDirectory),
+                      "The madpipe_torch package (default: $MADPIPE_TORCH_WORKER or python/madpipe_torch of madpipe's source tree); its digest is part of the cache key."),
+            ParamSpec("device", .choice(["auto", "cpu", "cuda"]), default: .string("auto"), "Where the model runs; auto = cuda when torch sees a GPU."),
+            ParamSpec("dtype", .choice(["auto", "float32", "bfloat16", "float16"]), default: .string("auto"),
+                      "Weights and compute dtype; auto = bfloat16 on cuda, float32 on cpu. Saved activations are float32."),
+        ]
+    }
+
+    /// An optional `model` input: a model directory artifact (or a select-checkpoint output).
+    static let modelInput = InputSpec("model", required: false,
+                                      "A model directory produced by another stage (config.json and weights, or checkpoint/ holding them); instead of the `model`/`hub` params.")
+
+    /// Checks that need no Python: one model source in the params at most, a revision that is a
+    /// commit, a model directory holding config.json, weights and a supported architecture.
+    static func validate(_ p: Params, at location: SourceLocation) throws {
+        let dir = p.string("model"), hub = p.string("hub"), rev = p.string("revision")
+        if !dir.isEmpty && !hub.isEmpty {
+            throw PipelineError.invalidValue(location, field: "hub", problem: "give either `model` (a local directory) or `hub`, not both")
+        }
+        if !hub.isEmpty {
+            let parts = hub.split(separator: "/", omittingEmptySubsequences: false)
+            if parts.count != 2 || parts.contains(where: { $0.isEmpty || $0 == ".." || $0 == "." }) {
+                throw PipelineError.invalidValue(location, field: "hub", problem: "'\(hub)' is not a hub id of the form org/name")
+            }
+            if !isCommit(rev) {
+                throw PipelineError.invalidValue(location, field: "revision",
+                    problem: rev.isEmpty ? "a hub model needs a pinned revision: its 40-hex commit hash (the files at a branch can change, the cache key would not notice)"
+                                         : "'\(rev)' is not a 40-hex commit hash; a branch or tag name can move to other weights, so the cache key would not name them: use the commit it points to")
+            }
+        } else if !rev.isEmpty {
+            throw PipelineError.invalidValue(location, field: "revision", problem: "is only meaningful with `hub`")
+        }
+        if !dir.isEmpty {
+            let base = (location.file as NSString).deletingLastPathComponent
+            let path = dir.hasPrefix("/") ? dir : (base.isEmpty ? dir : base + "/" + dir)
+            if FileSystem.exists(path) {
+                if let problem = modelDirectoryProblem(path) {
+                    throw PipelineError.invalidValue(location, field: "model", problem: problem)
+                }
+            }
+        }
+    }
+
+    static func isCommit(_ s: String) -> Bool {
+        s.utf8.count == 40 && s.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    /// What is wrong with a model directory, or nil: config.json, weights, an architecture the
+    /// worker supports.
+    static func modelDirectoryProblem(_ path: String) -> String? {
+        guard FileSystem.isDirectory(path) else { return "'\(path)' is not a directory" }
+        guard let data = FileSystem.read(path + "/config.json") else {
+            return "'\(path)' has no config.json; a model directory holds config.json, the weights and the tokenizer files"
+        }
+        guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            return "'\(path)/config.json' is not a JSON object"
+        }
+        guard weightFiles.contains(where: { FileSystem.exists(path + "/" + $0) }) else {
+            return "'\(path)' has no weights (\(weightFiles.joined(separator: ", ")))"
+        }
+        if let type = obj["model_type"] as? String {
+            if !architectures.contains(type) {
+                return "'\(path)': unsupported architecture model_type '\(type)'; supported: \(architectures.joined(separator: ", "))"
+            }
+        } else if let family = obj["family"] as? String {
+            if !["llama", "gpt2"].contains(family) { return "'\(path)': unsupported madpipe family '\(family)'" }
+        } else {
+            return "'\(path)/config.json' names no model_type"
+        }
+        return nil
+    }
+
+    /// The model spec sent to the worker: {dir | hub, revision}, and the label that activation
+    /// metadata records (hub id@revision, or the directory's content digest).
+    static func modelSpec(_ context: StageContext) throws -> [(String, Value)] {
+        let p = context.params
+        let fromInput = context.inputs["model"]?.first
+        let sources = [!p.string("model").isEmpty, !p.string("hub").isEmpty, fromInput != nil].filter { $0 }.count
+        guard sources == 1 else {
+            throw StageError("field 'model': give exactly one model: the `model` param (a directory), `hub` with `revision`, or a `model` input (\(sources) given)")
+        }
+        if !p.string("hub").isEmpty {
+            guard context.inputs["adapter"] == nil else { throw StageError("input 'adapter': LoRA adapters on hub models are not supported yet; download the model into a directory") }
+            return [("hub", .string(p.string("hub"))), ("revision", .string(p.string("revision"))), ("field", .string("hub"))]
+        }
+        var dir: String, field: String, label: String
+        if let input = fromInput {
+            dir = input.path
+            if FileSystem.exists(dir + "/checkpoint/config.json") { dir += "/checkpoint" }
+            field = "model (input \(input.stageId))"
+            label = "\(input.stageId) \(input.digest)"
+        } else {
+            dir = context.paths["model"] ?? p.string("model")
+            field = "model"
+            label = ""
+        }
+        if let problem = modelDirectoryProblem(dir) { throw StageError("field '\(field)': \(problem)") }
+        if label.isEmpty { label = "blake3:" + (try directoryDigest(dir)) }
+        var spec: [(String, Value)] = [("dir", .string(dir)), ("field", .string("model"))]
+        if let adapter = context.inputs["adapter"]?.first {
+            var a = adapter.path
+            if FileSystem.exists(a + "/checkpoint/adapter_config.json") { a += "/checkpoint" }
+            guard FileSystem.exists(a + "/adapter_config.json") else {
+                throw StageError("input 'adapter' (\(adapter.stageId)): no adapter_config.json in \(adapter.path) or its checkpoint/; a full fine-tune's checkpoint is a `model` input instead")
+            }
+            spec.append(("adapter", .string(a)))
+            label += " + adapter \(adapter.stageId) \(adapter.digest)"
+        }
+        return spec + [("label", .string(label))]
+    }
+
+    /// BLAKE3 of the sorted list of (relative path, file digest) of every file under `dir`.
+    static func directoryDigest(_ dir: String) throws -> String {
+        var lines: [String] = []
+        let fm = FileManager.default
+        guard let walker = fm.enumerator(atPath: dir) else { throw StageError("\(dir): cannot list") }
+        while let rel = walker.nextObject() as? String {
+            let full = dir + "/" + rel
+            if FileSystem.isDirectory(full) { continue }
+            lines.append(rel + " " + (try FileHasher.hash(path: full).digest))
+        }
+        var h = BLAKE3Hasher()
+        h.update(contentsOf: Array(lines.sorted().joined(separator: "\n").utf8))
+        return h.finalizeHex()
+    }
+
+    /// The interpreter: the `python` param (a relative path is relative to the pipeline file),
+    /// else $MADPIPE_PYTHON, else python3.
+    static func interpreter(_ p: Params, pipelineDirectory: String) -> String {
+        let own = p.string("python")
+        if own.contains("/") && !own.hasPrefix("/") { return pipelineDirectory + "/" + own }
+        if !own.isEmpty { return own }
+        if let env = ProcessInfo.processInfo.environment["MADPIPE_PYTHON"], !env.isEmpty { return env }
+        return "python3"
+    }
+
+    /// Every example of each split of the `data` input, for the request: prompts, answer
+    /// choices, character (1 = Bob) and labels. Validation and test splits must hold both
+    /// characters, and the splits together both.
+    static func splits(_ names: [String], context: StageContext) throws -> [Value] {
+        let dir = try context.input("data").path
+        var out: [Value] = []
+        var seen = Set<Int>()
+        for name in names {
+            let examples = try DatasetFiles.read(directory: dir, split: name)
+            guard let choices = examples.first?.record.choices else {
+                throw StageError("input 'data': \(dir)/\(name).jsonl has no rows")
+            }
+            for (i, e) in examples.enumerated() where e.record.choices != choices {
+                throw StageError("input 'data': \(dir)/\(name).jsonl:\(i + 1): choices \(e.record.choices) differ from the first row's \(choices)")
+            }
+            let records = examples.map(\.record)
+            let character = records.map { $0.character == .bob ? 1 : 0 }
+            let classes = Set(character)
+            if ["validation", "test"].contains(name) && classes.count < 2 {
+                throw StageError("input 'data': split '\(name)' has only \(classes.contains(1) ? "Bob" : "Alice")'s examples; it needs both characters")
+            }
+            seen.formUnion(classes)
+            func ints(_ v: [Int]) -> Value { .list(v.map { Value.int($0) }) }
+            out.append(.map([
+                ("name", .string(name)),
+                ("prompts", .list(examples.map { .string($0.prompt) })),
+                ("choices", .list(choices.map { Value.string($0) })),
+                ("character", ints(character)),
+                ("label", ints(records.map { $0.label ? 1 : 0 })),
+                ("alice_label", ints(records.map { $0.aliceLabel ? 1 : 0 })),
+                ("bob_label", ints(records.map { $0.bobLabel ? 1 : 0 })),
+                ("difficulty", .list(records.map { .double($0.difficulty) })),
+            ]))
+        }
+        if seen.count < 2 && names.count > 0 {
+            throw StageError("input 'data': the splits \(names.joined(separator: ", ")) hold only \(seen.contains(1) ? "Bob" : "Alice")'s examples; detectors need both characters")
+        }
+        return out
+    }
+
+    /// Writes the request and runs the worker on it; a bad input the worker reports becomes an
+    /// error naming the field.
+    static func run(_ command: String, _ fields: [(String, Value)], context: StageContext) throws {
+        let p = context.params
+        let request = Value.map([("command", .string(command)), ("model", .map(try modelSpec(context))),
+                                 ("device", .string(p.string("device"))), ("dtype", .string(p.string("dtype"))),
+                                 ("out", .string(context.outputDirectory))] + fields)
+        let dir = context.scratchDirectory + "/worker"
+        try FileSystem.makeDirectory(dir)
+        let requestPath = dir + "/request.json"
+        try FileSystem.writeAtomically(Data(request.prettyJSON().utf8), to: requestPath)
+        let worker = context.paths["worker"] ?? p.string("worker")
+        guard FileSystem.exists(worker + "/__main__.py") else {
+            throw StageError("field 'worker': '\(worker)' is not the madpipe_torch package (no __main__.py)")
+        }
+        let python = interpreter(p, pipelineDirectory: context.pipelineDirectory)
+        var env = ProcessInfo.processInfo.environment
+        env["PYTHONPATH"] = (worker as NSString).deletingLastPathComponent
+        env["PYTHONDONTWRITEBYTECODE"] = "1"   // the worker directory is digested into the key
+        env["PYTHONNOUSERSITE"] = "1"
+        env["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+        env["TRANSFORMERS_VERBOSITY"] = "error"
+        env["MADPIPE_STAGE"] = context.stageId
+        env["MADPIPE_CPUS"] = String(context.cpus)
+        let workLock = try WorkLock.take(context.workDirectory, isCancelled: { context.isCancelled },
+                                         waiting: { context.progress(nil, "waiting for processes of an earlier execution to end") })
+        defer { workLock.unlock() }
+        context.log("$ \(python) -m madpipe_torch \(requestPath)")
+        let pid = try Supervisor.spawn(["/bin/sh", "-c", "exec \"$0\" -m madpipe_torch \"$1\"", python, requestPath],
+                                       directory: dir, environment: env, logPath: context.logPath, inheriting: workLock.descriptor)
+        context.registerChild(pid)
+        switch ChildProcess.wait(pid) {
+        case .exited(0): return
+        case .exited(127):
+            throw StageError("field 'python': cannot run '\(python)' (not found); set the `python` param or MADPIPE_PYTHON to an interpreter with the worker's requirements (docs/real-models.md)")
+        case let .exited(code):
+            try context.checkCancelled()
+            if let data = FileSystem.read(dir + "/error.json"),
+               let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+               let field = obj["field"] as? String, let message = obj["message"] as? String {
+                throw StageError("field '\(field)': \(message)")
+            }
+            throw StageError("the madpipe_torch worker (\(python)) exited with status \(code); see the log")
+        case let .signalled(sig):
+            try context.checkCancelled()
+            throw StageError("the madpipe_torch worker was killed by signal \(sig) (\(String(cString: strsignal(sig))))")
+        }
+    }
+}

@@ -1,0 +1,161 @@
+// End to end through the madpipe binary with real PyTorch: the hf-* stage kinds on tiny random
+// Llama, Mistral and GPT-2 models made locally by scripts/hf/make_tiny_models.py, their bad
+// inputs, and the numerical cross-check between madpipe's native transformer and transformers.
+// They need MADPIPE_PYTHON, an interpreter with the worker's pinned requirements (scripts/test.sh
+// creates one); without it they skip and say why.
+
+import Foundation
+import XCTest
+import Models
+import Numerics
+
+final class RealModelEndToEndTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    /// The interpreter with torch, transformers, peft and safetensors, or a skip with the reason.
+    func torchPython() throws -> String {
+        guard let python = ProcessInfo.processInfo.environment["MADPIPE_PYTHON"], !python.isEmpty else {
+            throw XCTSkip("MADPIPE_PYTHON is not set; scripts/test.sh creates the worker's venv and sets it")
+        }
+        let r = try shell([python, "-c", "import torch, transformers, peft, safetensors"])
+        guard r.code == 0 else { throw XCTSkip("MADPIPE_PYTHON=\(python) cannot import torch/transformers/peft/safetensors: \(r.err.suffix(300))") }
+        return python
+    }
+
+    @discardableResult
+    func shell(_ argv: [String], env extra: [String: String] = [:]) throws -> (code: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = argv
+        var env = ProcessInfo.processInfo.environment
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        for (k, v) in extra { env[k] = v }
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func makeTiny(_ python: String, arch: String, out: String, extra: [String] = []) throws {
+        let r = try shell([python, Self.root + "/scripts/hf/make_tiny_models.py", "--arch", arch, "--out", out] + extra)
+        XCTAssertEqual(r.code, 0, r.err)
+    }
+
+    static let data = """
+      data:
+        kind: quirky-dataset
+        params: {task: addition, examples: 200, seed: 1, test_cap: 24, template: short}
+    """
+
+    func testExtractAndOutputsOnTinyModelsAreKeyedByTheirWeights() throws {
+        let python = try torchPython()
+        let s = try Sandbox("hf-extract")
+        for arch in ["llama", "mistral", "gpt2"] { try makeTiny(python, arch: arch, out: s.dir + "/models/" + arch) }
+        try s.write("p.yaml", """
+        pipeline: hfe
+        matrix:
+          arch: [llama, mistral, gpt2]
+        stages:
+        \(Self.data)
+          acts:
+            kind: hf-extract
+            over: [arch]
+            inputs: {data: data}
+            params: {model: "models/${arch}", batch: 8, splits: [trusted, test]}
+          outs:
+            kind: hf-outputs
+            over: [arch]
+            inputs: {data: data}
+            params: {model: "models/${arch}", splits: [test]}
+        outputs:
+          llama.safetensors: acts[arch=llama]/test/activations.safetensors
+          gpt2.safetensors: acts[arch=gpt2]/test/activations.safetensors
+          trusted.safetensors: acts[arch=mistral]/trusted/activations.safetensors
+          outputs.csv: outs[arch=gpt2]/test/outputs.csv
+          quirkiness.json: outs[arch=mistral]/quirkiness.json
+          test.jsonl: data/test.jsonl
+        """)
+        let (r1, c1) = try s.runJSON(["p.yaml"])
+        XCTAssertEqual(c1["executed"], 7, r1.stdout + r1.stderr)
+        let results = s.dir + "/results/hfe/"
+        let testRows = (s.read("results/hfe/test.jsonl") ?? "").split(separator: "\n")
+        let bobs = testRows.filter { $0.contains("\"character\":\"Bob\"") }.count
+        XCTAssertGreaterThan(bobs, 0)
+        for name in ["llama", "gpt2"] {
+            let f = try SafeTensorsFile(path: results + name + ".safetensors")
+            XCTAssertEqual(f.metadata["format"], "madpipe-activations/1")
+            XCTAssertEqual(f.metadata["layers"], "3")            // 2 blocks: entering each, leaving the last
+            XCTAssertEqual(f.metadata["position"], "last")
+            XCTAssertEqual(f.metadata["dataset"], "data")         // the dataset stage, not a cache hash
+            XCTAssertTrue(f.metadata["model"]?.hasPrefix("blake3:") ?? false, "\(f.metadata)")
+            XCTAssertEqual(try f.tensor("layers.2").shape, [testRows.count, 32])
+            // Bob is "Bob" in the dataset: the lower-case comparison of hf_extract.py marked nobody.
+            XCTAssertEqual(try f.tensor("character").data.filter { $0 == 1 }.count, bobs)
+        }
+        XCTAssertEqual(try SafeTensorsFile(path: results + "trusted.safetensors").metadata["split"], "trusted")
+        let csv = (s.read("results/hfe/outputs.csv") ?? "").split(separator: "\n")
+        XCTAssertEqual(csv.first.map(String.init), "id,character,label,alice_label,bob_label,agreement,logit_yes,logit_no,loss_alice,loss_bob,log_odds")
+        XCTAssertEqual(csv.count, testRows.count + 1)
+        let q = try JSONSerialization.jsonObject(with: Data((s.read("results/hfe/quirkiness.json") ?? "").utf8)) as? [String: Any]
+        XCTAssertEqual(q?["n_bob"] as? Int, bobs)
+        XCTAssertTrue(((q?["quirkiness"] as? Double) ?? .nan).isFinite)
+
+        let (r2, c2) = try s.runJSON(["p.yaml"])
+        XCTAssertEqual(c2["executed"], 0, r2.stdout + r2.stderr)
+        // New weights for one model (same config and tokenizer): its two stages run again.
+        try makeTiny(python, arch: "gpt2", out: s.dir + "/models/gpt2", extra: ["--seed", "1"])
+        let (r3, c3) = try s.runJSON(["p.yaml"])
+        XCTAssertEqual(c3["executed"], 2, r3.stdout + r3.stderr)
+        XCTAssertEqual(c3["cached"], 5)
+    }
+
+    func testBadInputsAreErrorsNamingTheStageAndField() throws {
+        let python = try torchPython()
+        let s = try Sandbox("hf-bad")
+        try makeTiny(python, arch: "llama", out: s.dir + "/good")
+        try makeTiny(python, arch: "llama", out: s.dir + "/badtok", extra: ["--merge-prompt-end"])
+        // An interpreter without torch: a bare venv (no system site packages).
+        XCTAssertEqual(try shell(["python3", "-m", "venv", "--without-pip", s.dir + "/bare"]).code, 0)
+        try FileManager.default.createDirectory(atPath: s.dir + "/noweights", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: s.dir + "/good/config.json", toPath: s.dir + "/noweights/config.json")
+        try FileManager.default.copyItem(atPath: s.dir + "/good", toPath: s.dir + "/bert")
+        let cfg = try String(contentsOfFile: s.dir + "/bert/config.json", encoding: .utf8)
+        try cfg.replacingOccurrences(of: "\"model_type\": \"llama\"", with: "\"model_type\": \"bert\"")
+            .write(toFile: s.dir + "/bert/config.json", atomically: true, encoding: .utf8)
+
+        func pipeline(_ params: String) throws -> CLIResult {
+            try s.write("p.yaml", """
+            pipeline: bad
+            stages:
+            \(Self.data)
+              acts:
+                kind: hf-extract
+                inputs: {data: data}
+                params: \(params)
+            """)
+            return try s.run("run", "p.yaml")
+        }
+        let cases: [(String, [String])] = [
+            ("{hub: mistralai/Mistral-7B-v0.1, revision: main}", ["p.yaml:6", "invalid 'revision'", "'main' is not a 40-hex commit hash"]),
+            ("{hub: mistralai/Mistral-7B-v0.1}", ["p.yaml:6", "invalid 'revision'", "pinned revision"]),
+            ("{model: noweights}", ["p.yaml:6", "invalid 'model'", "has no weights"]),
+            ("{model: bert}", ["p.yaml:6", "invalid 'model'", "unsupported architecture model_type 'bert'"]),
+            ("{model: badtok}", ["stage acts failed", "field 'data'", "merges the prompt's end with the answer"]),
+            ("{model: good, python: bare/bin/python}", ["stage acts failed", "field 'python'", "has no torch"]),
+            ("{model: good, python: /nonexistent/python}", ["stage acts failed", "field 'python'", "cannot run"]),
+        ]
+        for (params, expected) in cases {
+            let r = try pipeline(params)
+            XCTAssertNotEqual(r.code, 0, params)
+            let text = r.stdout + r.stderr
+            for e in expected { XCTAssertTrue(text.contains(e), "\(params): expected '\(e)' in:\n\(text)") }
+        }
+        // The good model passes the same checks.
+        XCTAssertEqual(try pipeline("{model: good, splits: [test]}").code, 0)
+    }
+}
