@@ -4,9 +4,10 @@
 set -euo pipefail
 # With --test, also what only the test suite needs: chromium renders the HTML report headlessly;
 # numpy runs the example pipelines' stand-in extraction script; b3sum (the reference BLAKE3)
-# checks the digest that `madpipe bundle export` prints.
+# checks the digest that `madpipe bundle export` prints; python3-venv holds the PyTorch worker's venv
+# (scripts/hf/venv.sh).
 pkgs=(libyaml-dev libarchive-dev zstd libopenblas-dev liblapacke-dev pkg-config tzdata)
-[ "${1:-}" = "--test" ] && pkgs+=(chromium python3-numpy b3sum)
+[ "${1:-}" = "--test" ] && pkgs+=(chromium python3-numpy b3sum python3-venv)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,4 +13,11 @@ if slurm_env="$(bash scripts/slurm/start.sh 2>/tmp/madpipe-test-slurm-start.log)
 else
     echo "test.sh: the Slurm test cluster did not start (see /tmp/madpipe-test-slurm-start.log); its tests will skip" >&2
 fi
+# The PyTorch worker's venv (pinned requirements, CPU torch; reused across runs, scripts/hf/venv.sh):
+# the real-model tests (RealModelEndToEndTests) run the hf-* stages with it; without it they skip.
+if MADPIPE_PYTHON="$(bash scripts/hf/venv.sh)"; then
+    export MADPIPE_PYTHON
+else
+    echo "test.sh: the worker's venv could not be created; the real-model tests will skip" >&2
+fi
 swift test -c release "$@"
