@@ -109,6 +109,31 @@ final class ProcessContainmentTests: XCTestCase {
         XCTAssertEqual(try s.run("cache", "verify").code, 0)
     }
 
+    func testADoubleInterruptEndsEvenACommandThatIgnoresSIGTERM() throws {
+        // The first Ctrl-C asks the command to end (SIGTERM, which it ignores); the second makes
+        // madpipe exit at once. The SIGKILL that follows the grace period must still come.
+        let s = try Sandbox("double-int")
+        try s.write("p.yaml", """
+        pipeline: stubborn
+        stages:
+          slow:
+            kind: command
+            run: "trap '' TERM; echo $$$$ > \(s.dir)/shell.pid; sleep 8; echo ok > out.txt"
+            outs: [out.txt]
+        """)
+        let (p, _, _) = s.process(["run", "p.yaml", "--quiet"])
+        try p.run()
+        XCTAssertTrue(eventually(within: 30) { pid(s, "shell.pid") != nil }, "the command started")
+        let shell = pid(s, "shell.pid")
+        defer { cleanUp([shell]) }
+        kill(p.processIdentifier, SIGINT)
+        Thread.sleep(forTimeInterval: 0.2)
+        kill(p.processIdentifier, SIGINT)
+        XCTAssertEqual(exitStatus(p, within: 5), 130, "a second Ctrl-C exits at once")
+        let gone = eventually(within: Double(5)) { shell.map { !alive($0) } ?? true }
+        XCTAssertTrue(gone, "the command was killed after the grace period although madpipe had exited")
+    }
+
     func testAProcessThatSurvivesItsRunKeepsTheNextExecutionOutOfWork() throws {
         // A process that left the command's group (setsid) and whose supervisor was SIGKILLed
         // along with the run is out of madpipe's reach; it still holds the ${work} lock, so the
