@@ -42,8 +42,9 @@ public enum ReportFigures {
         }
     }
 
-    /// Figures 1: AUROC per layer, one panel per model and dataset, one line per detector with
-    /// its bootstrap 95% interval as a band.
+    /// Figures 1: AUROC per layer, one panel per model and dataset, one line per series (a
+    /// detector and its sweep axis values, e.g. `mahalanobis seed=0`) with its bootstrap 95%
+    /// interval as a band.
     static func aurocPerLayer(_ d: ReportData) -> ReportFigure {
         figure("auroc-per-layer", "AUROC per layer",
                "AUROC (subset: all test points) of each detector at each layer, one panel per model and dataset; shaded bands are bootstrap 95% intervals. 0.5 is chance.") {
@@ -67,7 +68,7 @@ public enum ReportFigures {
         }
     }
 
-    /// Figure 2: AUROC of the layer-aggregated score, one bar per detector, per model and dataset.
+    /// Figure 2: AUROC of the layer-aggregated score, one bar per series, per model and dataset.
     static func aurocAggregate(_ d: ReportData) -> ReportFigure {
         figure("auroc-aggregate", "Aggregated AUROC",
                "AUROC of the layer-aggregated score (layer = aggregate, subset all) per model and dataset; error bars show half the width of the bootstrap 95% interval.") {
