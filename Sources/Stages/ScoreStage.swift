@@ -1,9 +1,9 @@
 // ScoreStage: `kind: score` applies a fitted detector (fit-detector output) to the splits of an
 // activations input and writes <split>/scores.safetensors per docs/activations.md: per-layer
 // scores, their trusted-standardised mean `aggregate`, and the row label tensors. A score that is
-// NaN or infinite is an error naming the split and the tensor; a layer whose trusted scores are all
-// equal (zero variance, noted by fit-detector or seen here) is logged and marked in the metadata
-// (`note.layers.{l}`), which evaluate writes into its tables.
+// NaN or infinite is an error naming the split and the tensor; a layer that fit-detector noted
+// (zero variance) is marked in the metadata (`note.layers.{l}`), which evaluate writes into its
+// tables.
 import Foundation
 import PipelineCore
 import Numerics
@@ -12,13 +12,14 @@ import Detectors
 public struct ScoreStage: StageKind {
     public init() {}
     public let name = "score"
+    public var writes: Set<Artifact>? { [.scores] }
     public let version = 2
     public let summary = "Score activations with a fitted detector: scores.safetensors per split, per layer plus the aggregate."
     public let params: [ParamSpec] = [
         ParamSpec("splits", .stringList, default: .list([.string("validation"), .string("test")]), "Splits to score (the trusted split is always scored too: it standardises the aggregate)."),
     ]
     public var inputs: [InputSpec]? {
-        [InputSpec("detector", "Output of fit-detector."), InputSpec("activations", "Activations (docs/activations.md) with the same layers.")]
+        [InputSpec("detector", reads: .detector, "Output of fit-detector (or a supervised train-probe)."), InputSpec("activations", reads: .activations, "Activations (docs/activations.md) with the same layers.")]
     }
 
     /// Per-layer scores of `split` with the detector saved in `dir`.
@@ -60,12 +61,9 @@ public struct ScoreStage: StageKind {
         let reference = try DetectorStageSupport.wrap("scoring trusted") {
             try layers.map { try Self.layerScores(detectorDir: det.path, kind: kind, layer: $0, split: trusted, untrusted: untrusted) }
         }
-        // Notes on layers whose scores carry no information: from fit-detector, or constant here.
-        var notes = (meta["notes"] as? [String: String]) ?? [:]
-        for (l, scores) in zip(layers, reference) where notes["\(l)"] == nil && scores.allSatisfy({ $0 == scores.first }) {
-            context.log("warning: split 'trusted', tensor 'layers.\(l)': every trusted row gets the same score; the layer is marked")
-            notes["\(l)"] = "zero variance: every trusted row of layers.\(l) gets the same score"
-        }
+        // Layers whose activations had zero variance on the fit split (fit-detector's notes). Equal
+        // trusted scores alone mark nothing: sae-l0 scores every trusted row 0 by construction.
+        let notes = (meta["notes"] as? [String: String]) ?? [:]
         for (i, name) in wanted.enumerated() {
             try context.checkCancelled()
             let split = name == "trusted" ? trusted : try DetectorStageSupport.split(art, name)

@@ -139,7 +139,10 @@ final class DetectorPipelineTests: XCTestCase {
 
         let sae = Self.table(s.read("results/det/sae/auroc.csv"))
         XCTAssertEqual(sae.rows.count, 3 * 3, "layers 1, 2 and the aggregate")
-        XCTAssertTrue(sae.rows.allSatisfy { $0["detector"] == "sae-l0" && $0["model"] == "toy" }, "\(sae.rows)")
+        XCTAssertTrue(sae.rows.allSatisfy { $0["detector"] == "sae-l0" && $0["model"] == "toy" && $0["note"] == "" }, "\(sae.rows)")
+        // sae-l0 scores every trusted row 0 by construction: not a zero-variance layer.
+        let saeBest = Self.table(s.read("results/det/sae/best-layer.csv"))
+        XCTAssertTrue(["1", "2"].contains(saeBest.rows.first?["best_layer"] ?? ""), "\(saeBest.rows)")
         let probe = Self.table(s.read("results/det/probe/auroc.csv"))
         let probeLayer1 = probe.rows.first { $0["layer"] == "1" && $0["subset"] == "all" }
         XCTAssertEqual(probeLayer1?["detector"], "supervised-probe")
