@@ -1,7 +1,33 @@
 // ParamChecker: checks a param value against its declared type, with the few safe coercions
-// (an int where a number is expected, a scalar where a string is expected).
+// (an int where a number is expected, a scalar where a string is expected), and that path params
+// are literal paths.
 
 public enum ParamChecker {
+    /// Refuses a path (or path map) param holding a runtime placeholder such as `${inputs.x}`:
+    /// only a command's `run:` line fills those in, so the path would name no file. `inputs`
+    /// (the kind's declared inputs) are suggested instead.
+    public static func checkLiteralPaths(_ v: Value, as type: ParamType, field: String, at location: SourceLocation,
+                                         inputs: [InputSpec]?) throws {
+        let paths: [(String, String)]
+        switch type {
+        case .path: paths = [(field, v.description)]
+        case .pathMap: paths = (v.mapValue ?? []).map { ("\(field).\($0.0)", $0.1.description) }
+        default: return
+        }
+        for (name, path) in paths {
+            guard let start = path.range(of: "${"), let end = path[start.upperBound...].firstIndex(of: "}"),
+                  Template.isRuntimePlaceholder(String(path[start.upperBound..<end])) else { continue }
+            let placeholder = String(path[start.lowerBound...end])
+            var problem = "'\(placeholder)' is filled in only in a command's run line, so this path would name no file; "
+                + "a path param is a literal path relative to the pipeline file (vars and matrix values may appear in it)"
+            if let names = inputs?.map(\.name), !names.isEmpty {
+                problem += "; to read another stage's output, wire it as an input: "
+                    + names.map { "inputs: {\($0): STAGE}" }.joined(separator: " or ")
+            }
+            throw PipelineError.invalidValue(location, field: name, problem: problem)
+        }
+    }
+
     /// Returns the value converted to `type`, or throws `wrongType` naming `field` at `location`.
     public static func check(_ v: Value, as type: ParamType, field: String, at location: SourceLocation) throws -> Value {
         func fail() -> PipelineError {

@@ -1,5 +1,6 @@
 // Planner: expands a PipelineSpec into a Plan. Checks kinds, axes, excludes, references, cycles,
-// params (unknown names, types, required values) and reports each problem at its location.
+// params (unknown names, types, required values, literal paths), wiring (what each input's
+// producer writes, per-kind rules; Wiring.swift) and reports each problem at its location.
 
 public enum Planner {
     /// The most stage instances a plan may hold, counted before `matrix.exclude` and before any
@@ -51,6 +52,7 @@ public enum Planner {
                 let params = try resolveParams(stage, kind: kind, template: template)
                 let inputs = try resolveInputs(stage, kind: kind, assignment: assignment, template: template,
                                                spec: spec, instances: instances, byStage: byStage, byId: byAssignment)
+                try checkWiring(stage, kind: kind, params: params, inputs: inputs, instances: instances, registry: registry)
                 var deps = Set<Int>()
                 for b in inputs { deps.formUnion(b.producers) }
                 index[id] = instances.count
@@ -204,7 +206,9 @@ public enum Planner {
         var values: [(String, Value)] = []
         for p in kind.params {
             if let (v, loc) = given[p.name] {
-                values.append((p.name, try ParamChecker.check(v, as: p.type, field: p.name, at: loc)))
+                let checked = try ParamChecker.check(v, as: p.type, field: p.name, at: loc)
+                try ParamChecker.checkLiteralPaths(checked, as: p.type, field: p.name, at: loc, inputs: kind.inputs)
+                values.append((p.name, checked))
             } else if let d = p.defaultValue {
                 values.append((p.name, d))
             } else {
@@ -214,6 +218,22 @@ public enum Planner {
         let params = Params(values)
         try kind.validate(params, at: stage.location)
         return params
+    }
+
+    /// Refuses an input whose producer's kind does not write what the input `reads`, then applies
+    /// the kind's own `checkWiring` (rules that depend on params).
+    static func checkWiring(_ stage: StageSpec, kind: any StageKind, params: Params, inputs: [InputBinding],
+                            instances: [StageInstance], registry: StageRegistry) throws {
+        let wired = inputs.map { b in
+            let producer = instances[b.producers[0]]
+            return WiredInput(name: b.name, stage: producer.stage, kind: producer.kind, subpath: b.subpath, location: b.location)
+        }
+        for w in wired {
+            if let reads = kind.inputs?.first(where: { $0.name == w.name })?.reads, !w.mayHold(reads) {
+                throw w.mismatch(reads: reads, by: kind.name, among: registry)
+            }
+        }
+        try kind.checkWiring(params, inputs: wired, at: stage.location)
     }
 
     static func resolveInputs(_ stage: StageSpec, kind: any StageKind, assignment: [(String, Value)], template: Template,

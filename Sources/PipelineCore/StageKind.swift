@@ -65,9 +65,12 @@ public struct InputSpec: Sendable {
     public var name: String
     public var doc: String
     public var required: Bool
-    public init(_ name: String, required: Bool = true, _ doc: String) {
+    /// What the input reads; `validate` refuses a producer whose kind does not write it (Wiring).
+    public var reads: Artifact?
+    public init(_ name: String, required: Bool = true, reads: Artifact? = nil, _ doc: String) {
         self.name = name
         self.required = required
+        self.reads = reads
         self.doc = doc
     }
 }
@@ -91,6 +94,12 @@ public protocol StageKind: Sendable {
     var runsExternalProgram: Bool { get }
     /// Extra checks on resolved params; throw `PipelineError.invalidValue` with `location`.
     func validate(_ params: Params, at location: SourceLocation) throws
+    /// What the kind's output holds, for wiring checks; nil: not declared (anything).
+    var writes: Set<Artifact>? { get }
+    /// Wiring rules that depend on params (an input required by a param value, or the kind of
+    /// producer it needs), checked by `validate` for each instance after every input's `reads`;
+    /// throw `PipelineError.invalidValue` at `location` (the stage) or at the input's location.
+    func checkWiring(_ params: Params, inputs: [WiredInput], at location: SourceLocation) throws
     /// Does the work, writing results under `context.outputDirectory`.
     func execute(_ context: StageContext) throws
 }
@@ -100,6 +109,8 @@ extension StageKind {
     public var stageLevelParams: [String] { [] }
     public var runsExternalProgram: Bool { false }
     public func validate(_ params: Params, at location: SourceLocation) throws {}
+    public var writes: Set<Artifact>? { nil }
+    public func checkWiring(_ params: Params, inputs: [WiredInput], at location: SourceLocation) throws {}
 }
 
 /// The stage kinds a run may use, by name.

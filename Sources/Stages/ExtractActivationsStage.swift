@@ -9,6 +9,7 @@ import PipelineCore
 public struct ExtractActivationsStage: StageKind {
     public init() {}
     public let name = "extract-activations"
+    public var writes: Set<Artifact>? { [.activations] }
     public let version = 1
     public let summary = "Residual-stream activations at the last prompt token for each split (docs/activations.md)."
     public let params: [ParamSpec] = [

@@ -10,6 +10,7 @@ import PipelineCore
 public struct ExtractAttributionStage: StageKind {
     public init() {}
     public let name = "extract-attribution"
+    public var writes: Set<Artifact>? { [.activations] }
     public let version = 1
     public let summary = "Per-head attribution features (mean or zero ablation, optional top-k PCA) for each split."
     public let params: [ParamSpec] = [

@@ -14,6 +14,7 @@ import Quirky
 public struct FinetuneStage: StageKind {
     public init() {}
     public let name = "finetune"
+    public var writes: Set<Artifact>? { [] }
     public let version = 3 // 2: answer_init; 3: no answer_init under LoRA (it tied Yes and No)
     public let summary = "Fine-tune a model on a quirky dataset (answer-token loss, balanced classes, full or LoRA), checkpointing on a log-spaced schedule."
     public var params: [ParamSpec] {

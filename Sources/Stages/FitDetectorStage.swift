@@ -13,6 +13,7 @@ public struct FitDetectorStage: StageKind {
     /// The detector names this stage fits.
     public static let detectors = ["mahalanobis", "diag-mahalanobis", "sae-l0", "flow-prior", "flow-mahalanobis", "que"]
     public let name = "fit-detector"
+    public var writes: Set<Artifact>? { [.detector] }
     public let version = 2
     public let summary = "Fit an anomaly detector per layer on the trusted split (Mahalanobis, diagonal, QUE, SAE L0, flows)."
     public let params: [ParamSpec] = [
@@ -24,7 +25,7 @@ public struct FitDetectorStage: StageKind {
         ParamSpec("label", .string, default: .string(""), "Name the scores and the evaluation report this detector under (e.g. attribution-mahalanobis); empty = the detector's name."),
     ]
     public var inputs: [InputSpec]? {
-        [InputSpec("activations", "Activations (docs/activations.md)."),
+        [InputSpec("activations", reads: .activations, "Activations (docs/activations.md)."),
          InputSpec("features", required: false, "Output of train-sae (for sae-l0) or train-flow (for flow-prior / flow-mahalanobis).")]
     }
 
@@ -34,6 +35,26 @@ public struct FitDetectorStage: StageKind {
             throw PipelineError.invalidValue(location, field: "shrinkage", problem: "'\(params.string("shrinkage"))' is not none, ledoit-wolf or a number in [0, 1]")
         }
         if !(params.double("rcond") >= 0) { throw PipelineError.invalidValue(location, field: "rcond", problem: "must be non-negative") }
+    }
+
+    /// sae-l0 needs a `features` input from train-sae, flow-prior and flow-mahalanobis one from
+    /// train-flow; other detectors ignore `features` (so one template can sweep every detector).
+    public func checkWiring(_ params: Params, inputs: [WiredInput], at location: SourceLocation) throws {
+        let detector = params.string("detector")
+        let need: (Artifact, String)
+        switch detector {
+        case "sae-l0": need = (.saeFeatures, "train-sae")
+        case "flow-prior", "flow-mahalanobis": need = (.flowFeatures, "train-flow")
+        default: return
+        }
+        guard let features = inputs.first(where: { $0.name == "features" }) else {
+            throw PipelineError.invalidValue(location, field: "inputs.features", problem:
+                "detector '\(detector)' needs an input named 'features' from a \(need.1) stage, e.g. inputs: {activations: ACTS, features: \(need.1 == "train-sae" ? "SAE" : "FLOW")}")
+        }
+        if !features.mayHold(need.0) {
+            throw PipelineError.invalidValue(features.location, field: "inputs.features", problem:
+                "detector '\(detector)' reads \(need.0) from a \(need.1) stage here, but stage '\(features.stage)' is kind \(features.kind.name)")
+        }
     }
 
     public func execute(_ context: StageContext) throws {

@@ -1,5 +1,6 @@
 // LoadActivationsStage: `kind: load-activations` imports an activations directory written by
-// any tool (safetensors or .npy per split, docs/activations.md), validates it and writes the
+// any tool (safetensors or .npy per split, docs/activations.md), named by a `path` param or given
+// as another stage's output (`inputs: {activations: STAGE}`), validates it and writes the
 // canonical safetensors layout to its output.
 import Foundation
 import PipelineCore
@@ -7,16 +8,31 @@ import PipelineCore
 public struct LoadActivationsStage: StageKind {
     public init() {}
     public let name = "load-activations"
+    public var writes: Set<Artifact>? { [.activations] }
     public let version = 1
     public let summary = "Import and validate an activations directory (safetensors or .npy per split) into the canonical layout."
     public let params: [ParamSpec] = [
-        ParamSpec("path", .path, "Directory with one sub-directory per split (docs/activations.md), relative to the pipeline file; its content is part of the cache key."),
+        ParamSpec("path", .path, default: .string(""), "Directory with one sub-directory per split (docs/activations.md), relative to the pipeline file; its content is part of the cache key. Empty = the `activations` input."),
         ParamSpec("splits", .stringList, default: .list([]), "Splits to import; empty imports every split directory present."),
     ]
-    public var inputs: [InputSpec]? { [] }
+    public var inputs: [InputSpec]? {
+        [InputSpec("activations", required: false, reads: .activations,
+                   "Another stage's output holding the activations directory (e.g. a command stage); instead of `path`.")]
+    }
+
+    /// Exactly one of `path` and the `activations` input names the directory.
+    public func checkWiring(_ params: Params, inputs: [WiredInput], at location: SourceLocation) throws {
+        let hasInput = inputs.contains { $0.name == "activations" }
+        if params.string("path").isEmpty == !hasInput {
+            throw PipelineError.invalidValue(location, field: "path", problem: hasInput
+                ? "give either a `path` param or an `activations` input, not both"
+                : "load-activations needs a `path` param (a directory relative to the pipeline file) or an `activations` input (another stage's output)")
+        }
+    }
 
     public func execute(_ context: StageContext) throws {
-        guard let root = context.paths["path"] else { throw StageError("no path given") }
+        let root: String
+        if let path = context.paths["path"] { root = path } else { root = try context.input("activations").path }
         var splits = context.params.strings("splits")
         if splits.isEmpty { splits = ActivationSet.splitNames(in: root) }
         guard !splits.isEmpty else { throw StageError("\(root): no split directories (expected trusted/, validation/, test/ ...)") }

@@ -8,6 +8,7 @@ import Quirky
 public struct LoadDatasetStage: StageKind {
     public init() {}
     public let name = "load-dataset"
+    public var writes: Set<Artifact>? { [] }
     public let version = 2 // 2: standard name lists related by spelling
     public let summary = "Load a quirky-schema JSONL file and write its trusted/untrusted/validation/test splits."
     public let params: [ParamSpec] = [

@@ -12,6 +12,7 @@ import Quirky
 public struct ModelOutputsStage: StageKind {
     public init() {}
     public let name = "model-outputs"
+    public var writes: Set<Artifact>? { [] }
     public let version = 2
     public let summary = "Per-example Yes/No logits, losses against Alice's and Bob's labels, log-odds; quirkiness on the test split."
     public let params: [ParamSpec] = [

@@ -11,6 +11,7 @@ import Quirky
 public struct PretrainStage: StageKind {
     public init() {}
     public let name = "pretrain"
+    public var writes: Set<Artifact>? { [] }
     public let version = 1
     public let summary = "Pre-train a byte-level GPT-2- or Llama-style transformer on true arithmetic statements."
     public var params: [ParamSpec] {

@@ -9,6 +9,7 @@ import Quirky
 public struct QuirkyDatasetStage: StageKind {
     public init() {}
     public let name = "quirky-dataset"
+    public var writes: Set<Artifact>? { [] }
     public let version = 2 // 2: standard name lists related by spelling
     public let summary = "Generate a quirky dataset (arithmetic or hemisphere) and its trusted/untrusted/validation/test splits."
     public static let tasks = QuirkyTask.allCases.map(\.rawValue) + ["hemisphere"]

@@ -10,6 +10,7 @@ import PipelineCore
 public struct ReportStage: StageKind {
     public init() {}
     public let name = "report"
+    public var writes: Set<Artifact>? { [] }
     public let version = 2
     public let summary = "Write a self-contained HTML report (figures, AUROC summary, params, timings) from result CSV tables."
     public let params: [ParamSpec] = [

@@ -13,6 +13,7 @@ import PipelineCore
 public struct SelectCheckpointStage: StageKind {
     public init() {}
     public let name = "select-checkpoint"
+    public var writes: Set<Artifact>? { [] }
     public let version = 2
     public let summary = "Pick the checkpoint with the best validation metric from finetune runs (one, or several gathered over an axis) or a Hugging Face Trainer output."
     public let params: [ParamSpec] = [
@@ -22,6 +23,14 @@ public struct SelectCheckpointStage: StageKind {
         ParamSpec("path", .string, default: .string(""), "A Hugging Face Trainer output directory (relative to the pipeline file); empty = use the `run` input."),
     ]
     public var inputs: [InputSpec]? { [InputSpec("run", required: false, "A finetune output (checkpoints/step-N/), or several gathered over an axis (e.g. fine-tuning orders): the best checkpoint of all of them.")] }
+
+    /// Either a `run` input or a `path` param says where the checkpoints are.
+    public func checkWiring(_ params: Params, inputs: [WiredInput], at location: SourceLocation) throws {
+        if params.string("path").isEmpty && !inputs.contains(where: { $0.name == "run" }) {
+            throw PipelineError.invalidValue(location, field: "inputs.run", problem:
+                "select-checkpoint needs a `run` input (a finetune stage) or a `path` param (a Hugging Face Trainer output directory)")
+        }
+    }
 
     /// A candidate checkpoint.
     public struct Candidate: Equatable {

@@ -9,6 +9,7 @@ import Detectors
 public struct TrainFlowStage: StageKind {
     public init() {}
     public let name = "train-flow"
+    public var writes: Set<Artifact>? { [.flowFeatures] }
     public let version = 1
     public let summary = "Train a normalising flow (affine couplings, Laplace prior) per layer on activations."
     public let params: [ParamSpec] = [
@@ -23,7 +24,7 @@ public struct TrainFlowStage: StageKind {
         ParamSpec("validation_fraction", .double, default: .double(0.2), "Fraction of the rows held out to select the epoch."),
         ParamSpec("seed", .int, default: .int(0), "Seed for initialisation, the hold-out split and shuffling."),
     ]
-    public var inputs: [InputSpec]? { [InputSpec("activations", "Activations (docs/activations.md).")] }
+    public var inputs: [InputSpec]? { [InputSpec("activations", reads: .activations, "Activations (docs/activations.md).")] }
 
     public func validate(_ params: Params, at location: SourceLocation) throws {
         try DetectorStageSupport.validateLayers(params["layers"], at: location)

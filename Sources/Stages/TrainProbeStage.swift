@@ -10,6 +10,7 @@ import Detectors
 public struct TrainProbeStage: StageKind {
     public init() {}
     public let name = "train-probe"
+    public var writes: Set<Artifact>? { [.detector] }
     public let version = 1
     public let summary = "Logistic probe per layer with k-fold CV of L2; supervised: true gives the Alice-vs-Bob ceiling detector."
     public let params: [ParamSpec] = [
@@ -17,7 +18,7 @@ public struct TrainProbeStage: StageKind {
         ParamSpec("supervised", .bool, default: .bool(false), "Train on trusted + untrusted with character labels (the supervised ceiling) instead of the label on trusted."),
         ParamSpec("folds", .int, default: .int(5), "Cross-validation folds."),
     ]
-    public var inputs: [InputSpec]? { [InputSpec("activations", "Activations (docs/activations.md).")] }
+    public var inputs: [InputSpec]? { [InputSpec("activations", reads: .activations, "Activations (docs/activations.md).")] }
 
     public func validate(_ params: Params, at location: SourceLocation) throws {
         try DetectorStageSupport.validateLayers(params["layers"], at: location)

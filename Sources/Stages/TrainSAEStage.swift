@@ -9,6 +9,7 @@ import Detectors
 public struct TrainSAEStage: StageKind {
     public init() {}
     public let name = "train-sae"
+    public var writes: Set<Artifact>? { [.saeFeatures] }
     public let version = 1
     public let summary = "Train a top-k sparse autoencoder per layer on activations (features for the sae-l0 detector)."
     public let params: [ParamSpec] = [
@@ -23,7 +24,7 @@ public struct TrainSAEStage: StageKind {
         ParamSpec("auxk_coef", .double, default: .double(1.0 / 32), "Weight of the AuxK loss."),
         ParamSpec("seed", .int, default: .int(0), "Seed."),
     ]
-    public var inputs: [InputSpec]? { [InputSpec("activations", "Activations (docs/activations.md), typically of the base model.")] }
+    public var inputs: [InputSpec]? { [InputSpec("activations", reads: .activations, "Activations (docs/activations.md), typically of the base model.")] }
 
     public func validate(_ params: Params, at location: SourceLocation) throws {
         try DetectorStageSupport.validateLayers(params["layers"], at: location)

@@ -8,6 +8,7 @@ import PipelineStore
 public struct WriteStage: StageKind {
     public init() {}
     public let name = "write"
+    public var writes: Set<Artifact>? { [] }
     public let version = 1
     public let summary = "Write a text (templated) to a file in the stage output."
     public let params: [ParamSpec] = [

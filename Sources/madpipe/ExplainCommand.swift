@@ -1,5 +1,5 @@
-// ExplainCommand: `madpipe explain PIPELINE STAGE`: why a stage is stale, as a diff of its cache
-// key's parts against the last record for the same stage id.
+// ExplainCommand: `madpipe explain PIPELINE STAGE`: why a stage is stale, in words: the diff of
+// its cache key's parts against the last record for the same stage id (PipelineStatus).
 
 import ArgumentParser
 import Executors
@@ -31,8 +31,7 @@ struct ExplainCommand: ParsableCommand {
         let states = PipelineStatus.compute(plan: plan, store: store)
         for i in matches {
             let s = states[i]
-            print("\(s.id): \(s.state.rawValue)")
-            if let k = s.key { print("  key \(k)") }
+            print("\(s.id): \(s.state.rawValue)" + (s.state == .cached ? " (params, inputs and files match its cached record)" : ""))
             for r in s.reasons { print("  - \(r)") }
         }
     }
