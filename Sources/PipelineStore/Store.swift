@@ -165,6 +165,7 @@ public final class Store: @unchecked Sendable {
     /// again (objects of older stores, or a touched file), a mismatch is removed from the store so
     /// that no stage reads it and its producer runs again.
     public func objectIntact(_ digest: String) -> Bool {
+        guard Store.isDigest(digest) else { return false }
         let p = objectPath(digest)
         var st = stat()
         guard lstat(p, &st) == 0 else { return false }
@@ -177,8 +178,15 @@ public final class Store: @unchecked Sendable {
         return false
     }
 
+    /// True for a content digest as the store names objects: 64 lowercase hex digits. Anything
+    /// else (from a damaged record or manifest) never becomes a path.
+    public static func isDigest(_ s: String) -> Bool {
+        s.utf8.count == 64 && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+
     /// Removes a changed object (and every output directory built from it is re-checked on use).
     func quarantine(_ digest: String) {
+        guard Store.isDigest(digest) else { return }
         unlink(objectPath(digest))
     }
 
@@ -193,21 +201,29 @@ public final class Store: @unchecked Sendable {
             try FileSystem.makeDirectory((p as NSString).deletingLastPathComponent)
             var st = stat()
             guard lstat(file, &st) == 0 else { throw PosixError(path: file, operation: "stat") }
-            if !exec && st.st_nlink == 1 && Glibc.link(file, p) == 0 {
-                Store.seal(p, mode: 0o444)
-            } else {
+            var stored = false
+            if !exec && st.st_nlink == 1 {
+                if Glibc.link(file, p) == 0 {
+                    Store.seal(p, mode: 0o444)
+                    stored = true
+                } else if errno == EEXIST {
+                    stored = objectIntact(digest)   // another stage stored the same bytes meanwhile
+                }
+            }
+            if !stored {
                 let tmp = root + "/tmp/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
                 try FileSystem.copyFile(file, to: tmp, mode: 0o444)
+                defer { unlink(tmp) }
                 let (d, _) = try FileHasher.hash(path: tmp)
                 guard d == digest else {
-                    unlink(tmp)
                     throw StageError("output file '\(file)' changed while it was being stored (is a process outside the stage still writing it?)")
                 }
                 Store.seal(tmp, mode: 0o444)
-                if rename(tmp, p) != 0 {
-                    let e = PosixError(path: p, operation: "rename")
-                    unlink(tmp)
-                    throw e
+                // link, not rename: an object another stage stored meanwhile is never replaced
+                // (its views are hard links to it).
+                while Glibc.link(tmp, p) != 0 {
+                    guard errno == EEXIST else { throw PosixError(path: p, operation: "link") }
+                    if objectIntact(digest) { break }
                 }
             }
         }
@@ -279,6 +295,7 @@ public final class Store: @unchecked Sendable {
 
     /// Reads a stored directory manifest.
     public func manifest(_ digest: String) throws -> [Value] {
+        guard Store.isDigest(digest) else { throw PipelineError.store(path: root, problem: "'\(digest)' is not a content digest") }
         guard let d = FileSystem.read(objectPath(digest)) else {
             throw PipelineError.store(path: objectPath(digest), problem: "missing object")
         }

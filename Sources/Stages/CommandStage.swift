@@ -31,8 +31,10 @@ public struct CommandStage: StageKind {
         }
     }
 
-    /// Replaces runtime placeholders in a command line.
-    static func expand(_ text: String, context: StageContext) throws -> String {
+    /// Replaces runtime placeholders: in a command line (`quote`) each path becomes one shell
+    /// word; in an environment variable's value, which no shell reads, it is the path verbatim.
+    static func expand(_ text: String, context: StageContext, quote: Bool = true) throws -> String {
+        let word: (String) -> String = quote ? Shell.quote : { $0 }
         var out = ""
         var rest = Substring(text)
         while let start = rest.range(of: "${") {
@@ -42,12 +44,12 @@ public struct CommandStage: StageKind {
             if name.hasPrefix("inputs.") {
                 let input = String(name.dropFirst(7))
                 guard let arts = context.inputs[input] else { throw StageError("the command uses ${\(name)} but the stage has no input '\(input)'") }
-                out += arts.map { Shell.quote($0.path) }.joined(separator: " ")
+                out += arts.map { word($0.path) }.joined(separator: " ")
             } else if name.hasPrefix("deps.") {
                 guard let p = context.paths[name] else { throw StageError("the command uses ${\(name)} but the stage has no dep '\(name.dropFirst(5))'") }
-                out += Shell.quote(p)
+                out += word(p)
             } else if name == "work" {
-                out += Shell.quote(context.workDirectory)
+                out += word(context.workDirectory)
             } else {
                 out += "${\(name)}"
             }
@@ -65,7 +67,7 @@ public struct CommandStage: StageKind {
         env["MADPIPE_STAGE"] = context.stageId
         env["MADPIPE_WORK"] = context.workDirectory
         env["MADPIPE_CPUS"] = String(context.cpus)
-        for (k, v) in p.stringMap("env") { env[k] = try CommandStage.expand(v, context: context) }
+        for (k, v) in p.stringMap("env") { env[k] = try CommandStage.expand(v, context: context, quote: false) }
         // No two executions share ${work}: every process of this one holds its lock while it
         // lives. The supervisor makes the command die with this run and end what it leaves
         // behind before the outputs below are moved and hashed.
@@ -93,5 +95,6 @@ public struct CommandStage: StageKind {
             let dst = try context.outputPath(out)
             guard rename(src, dst) == 0 else { throw PosixError(path: dst, operation: "move output") }
         }
+        workLock.remove()
     }
 }

@@ -60,6 +60,27 @@ final class SpecHardeningEndToEndTests: XCTestCase {
         XCTAssertEqual(s.read("results/p/plain.txt"), "contents\ncontents\n[plain]\n")
     }
 
+    func testEnvironmentValuesHoldPathsVerbatim() throws {
+        // No shell reads an env value, so a dep path with a space arrives as the path itself.
+        let s = try Sandbox("envpath")
+        try s.write("my data/in put.txt", "contents\n")
+        try s.write("p.yaml", """
+        pipeline: p
+        stages:
+          a:
+            kind: command
+            deps: {src: "my data/in put.txt"}
+            env: {SRC: "${deps.src}"}
+            run: "cat \\"$SRC\\" > out.txt"
+            outs: [out.txt]
+        outputs:
+          out.txt: a/out.txt
+        """)
+        let r = try s.run("run", "p.yaml")
+        XCTAssertEqual(r.code, 0, r.stderr)
+        XCTAssertEqual(s.read("results/p/out.txt"), "contents\n")
+    }
+
     func testRawFormPastesShellSyntaxOnPurpose() throws {
         let s = try Sandbox("raw")
         try s.write("p.yaml", printPipeline(run: "{ ${raw:x}; } > out.txt", vars: "{x: \"echo one; echo two\"}"))

@@ -112,7 +112,7 @@ final class StoreIntegrityEndToEndTests: XCTestCase {
           b:
             kind: command
             inputs: {a: a}
-            run: "cat ${inputs.a}/out.txt > b.txt"
+            run: "cat ${inputs.a}/out.txt > b.txt && echo b >> b.txt"
             outs: [b.txt]
         outputs:
           b.txt: b/b.txt
@@ -126,7 +126,7 @@ final class StoreIntegrityEndToEndTests: XCTestCase {
         XCTAssertEqual(r.code, 0, r.stderr)
         XCTAssertEqual(c["executed"], 1, "a ran again; b's inputs are the same bytes, so it stays cached")
         XCTAssertEqual(s.lines("runs.txt").count, 2)
-        XCTAssertEqual(s.read("results/changed/b.txt"), "original\n")
+        XCTAssertEqual(s.read("results/changed/b.txt"), "original\nb\n")
         XCTAssertEqual(try s.run("cache", "verify").code, 0)
     }
 
