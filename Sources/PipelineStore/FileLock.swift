@@ -1,7 +1,8 @@
 // FileLock: advisory whole-file locks (flock) that serialise work on one stage key across
 // processes on one machine; released automatically when every process holding the lock's open
 // file description has closed it or died. A lock may be shared (the cache-wide run lease) or
-// exclusive, and may name a directory (a stage's `${work}`).
+// exclusive. Lock files are opened read-write: on NFS, flock is emulated with fcntl locks,
+// which need that for an exclusive lock.
 
 import Foundation
 #if canImport(Glibc)
@@ -23,7 +24,6 @@ public final class FileLock {
     private func openFile() throws {
         if fd >= 0 { return }
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        if fd < 0 && errno == EISDIR { fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         guard fd >= 0 else { throw PosixError(path: path, operation: "open lock") }
     }
 
@@ -52,6 +52,13 @@ public final class FileLock {
             if DispatchTime.now() >= deadline || giveUp() { return false }
             usleep(50_000)
         }
+    }
+
+    /// Deletes the lock file, then releases the lock. Only for a holder that knows no other
+    /// process waits on this file (one that did would hold a lock nobody else sees).
+    public func remove() {
+        unlink(path)
+        unlock()
     }
 
     /// Closes this process's descriptor. The lock ends once no process holds its open file
