@@ -1,6 +1,6 @@
 // ProgressDisplay: shows a run as it happens. On a terminal: a live block of counts and running
-// stages with their own progress and elapsed time, redrawn in place. Otherwise: plain log lines.
-// Quiet: errors only.
+// stages with their own progress, elapsed time and the last line of their log (what a command
+// prints), redrawn in place. Otherwise: plain log lines. Quiet: errors only.
 
 import Foundation
 import PipelineCore
@@ -16,6 +16,8 @@ public final class ProgressDisplay: RunObserver {
         var fraction: Double?
         var status: String
         var lastPrinted: Date
+        /// The execution's live log, once it exists.
+        var log: String?
     }
 
     let mode: Mode
@@ -54,7 +56,7 @@ public final class ProgressDisplay: RunObserver {
 
     public func stageStarted(_ id: String) {
         lock.lock()
-        running[id] = Running(started: Date(), fraction: nil, status: "", lastPrinted: Date())
+        running[id] = Running(started: Date(), fraction: nil, status: "", lastPrinted: Date(), log: nil)
         order.append(id)
         lock.unlock()
         if mode == .plain { write("  start    \(id)\n") }
@@ -72,6 +74,29 @@ public final class ProgressDisplay: RunObserver {
             write("  progress \(id)\(pct) \(status)\n")
         }
         running[id] = r
+    }
+
+    /// The live log of a running stage: the live block shows its last line.
+    public func stageLog(_ id: String, path: String) {
+        lock.lock()
+        running[id]?.log = path
+        lock.unlock()
+    }
+
+    /// The last non-empty line of a file's last 4 KiB, without control characters.
+    static func lastLine(of path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let size = lseek(fd, 0, SEEK_END)
+        guard size > 0 else { return nil }
+        let n = Int(min(size, 4096))
+        var buf = [UInt8](repeating: 0, count: n)
+        let got = pread(fd, &buf, n, size - off_t(n))
+        guard got > 0 else { return nil }
+        let text = String(decoding: buf[0..<got], as: UTF8.self)
+        guard let line = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).last(where: { !$0.allSatisfy(\.isWhitespace) }) else { return nil }
+        return String(line.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init))
     }
 
     public func stageEnded(_ id: String, status: StageStatus, seconds: Double, error: Error?) {
@@ -106,6 +131,12 @@ public final class ProgressDisplay: RunObserver {
         var s = String(format: "madpipe: %d executed, %d cached, %d failed, %d skipped in %.2fs",
                        summary.executed, summary.cached, summary.failed, summary.skipped, summary.wallSeconds)
         if summary.interrupted { s += " (interrupted; finished stages are cached)" }
+        for p in summary.partial {
+            s += "\n  partial  \(p.id) ran without \(p.missing.count) input(s) (listed in its missing.csv):"
+            for m in p.missing { s += "\n             \(m.stage): \(m.reason)" }
+        }
+        for name in summary.unpublished { s += "\n  not published: \(name) (not every stage it needs succeeded in this run)" }
+        if let id = summary.runId { s += "\n  run \(id)" }
         write(s + "\n")
     }
 
@@ -136,6 +167,9 @@ public final class ProgressDisplay: RunObserver {
             var line = String(format: "  %@ %@%d:%02d %@", id, bar, el / 60, el % 60, r.status)
             if line.count > 150 { line = String(line.prefix(147)) + "..." }
             lines.append(line)
+            if let log = r.log, let last = ProgressDisplay.lastLine(of: log) {
+                lines.append("    > " + (last.count > 140 ? String(last.prefix(137)) + "..." : last))
+            }
         }
         if order.count > 8 { lines.append("  ... and \(order.count - 8) more running") }
         write(lines.joined(separator: "\n") + "\n")

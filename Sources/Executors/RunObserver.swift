@@ -28,6 +28,12 @@ public struct RunSummary {
     public var stages: [(id: String, status: StageStatus, seconds: Double, key: String?)] = []
     public var errors: [Error] = []
     public var published: [String] = []
+    /// Gathering stages that ran on partial inputs (`run -k`), with the inputs they went without.
+    public var partial: [(id: String, missing: [MissingInput])] = []
+    /// Declared outputs not published because a producer did not succeed.
+    public var unpublished: [String] = []
+    /// The run's manifest id (cache/runs/<id>.json), once written.
+    public var runId: String?
 
     public init() {}
 
@@ -42,7 +48,13 @@ public struct RunSummary {
             ("skipped", .int(skipped)),
             ("wall_seconds", .double((wallSeconds * 1000).rounded() / 1000)),
             ("interrupted", .bool(interrupted)),
+            ("run", runId.map(Value.string) ?? .null),
             ("published", .list(published.map(Value.string))),
+            ("unpublished", .list(unpublished.map(Value.string))),
+            ("partial", .list(partial.map { p in
+                .map([("id", .string(p.id)),
+                      ("missing", .list(p.missing.map { .map([("stage", .string($0.stage)), ("reason", .string($0.reason))]) }))])
+            })),
             ("errors", .list(errors.map { .string("\($0)") })),
             ("stages", .list(stages.map { s in
                 .map([("id", .string(s.id)), ("status", .string(s.status.rawValue)),

@@ -1,5 +1,7 @@
 // StageRunner: executes one stage instance against the store: lock, re-check, run the kind in a
-// private temp directory, store outputs as objects, write the record last.
+// private temp directory, store outputs as objects, write the record last. Every execution's log
+// is kept (an object on success, logs/<key>.log on failure, with a built-in stage's error) and
+// noted as its stage id's latest (StageLogIndex); a partial gather gets `missing.csv`.
 
 import Foundation
 import PipelineCore
@@ -27,6 +29,8 @@ public final class StageRunner: @unchecked Sendable {
     private let childLock = NSLock()
     private var children: Set<Int32> = []
     public var executorName = "local"
+    /// Called when an execution's live log is created (stage id, path): the display tails it.
+    public var logOpened: ((String, String) -> Void)?
     /// Stages running at least this long are flushed to disk before their record is written.
     public static let durableAfterSeconds = 0.5
 
@@ -47,10 +51,12 @@ public final class StageRunner: @unchecked Sendable {
     /// Inputs as the stage sees them: the producers' checked output directories, or for a kind
     /// that runs an external program, private copies of them under `privateRoot` (a command that
     /// writes into `${inputs.x}` changes its own copy, never a stored object).
-    func artifacts(_ instance: StageInstance, records: [Int: StageRecord], privateRoot: String) throws -> [String: [InputArtifact]] {
+    /// With `partial`, producers without a record (failed or skipped) are left out.
+    func artifacts(_ instance: StageInstance, records: [Int: StageRecord], privateRoot: String, partial: Bool = false) throws -> [String: [InputArtifact]] {
         var out: [String: [InputArtifact]] = [:]
         for b in instance.inputs {
-            out[b.name] = try b.producers.enumerated().map { n, i in
+            let producers = partial ? b.producers.filter { records[$0] != nil } : b.producers
+            out[b.name] = try producers.enumerated().map { n, i in
                 let rec = records[i]!
                 let dir = try store.outputDirectory(of: rec)
                 var path = b.subpath.isEmpty ? dir : dir + "/" + b.subpath
@@ -70,7 +76,9 @@ public final class StageRunner: @unchecked Sendable {
 
     /// Runs instance `index` with key `parts.key` unless it is complete. Blocks while another
     /// process holds the key's lock, then uses that process's result.
-    public func run(_ index: Int, parts: KeyParts, records: [Int: StageRecord],
+    /// `missing` (a partial gather's inputs that failed or were skipped) is written to the
+    /// output as `missing.csv` (stage, reason); `records` then lacks them.
+    public func run(_ index: Int, parts: KeyParts, records: [Int: StageRecord], missing: [MissingInput] = [],
                     progress: @escaping (Double?, String) -> Void) throws -> StageOutcome {
         let instance = plan.instances[index]
         let key = parts.key
@@ -92,6 +100,12 @@ public final class StageRunner: @unchecked Sendable {
         let work = store.workPath(key)
         let logFD = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard logFD >= 0 else { throw PosixError(path: logPath, operation: "create log") }
+        func noteLog(_ state: StageLogEntry.State, path: String?, digest: String? = nil) {
+            try? store.noteLog(StageLogEntry(stage: instance.id, pipeline: plan.spec.name, key: key, state: state,
+                                             path: path, digest: digest, started: StageRecord.timestamp(started)))
+        }
+        noteLog(.running, path: logPath)
+        logOpened?(instance.id, logPath)
         let logLock = NSLock()
         var logOpen = true
         func closeLog() {
@@ -108,26 +122,31 @@ public final class StageRunner: @unchecked Sendable {
         }
         var paths: [String: String] = [:]
         for (name, path, _) in KeyBuilder.paths(of: instance, pipelineDirectory: plan.spec.directory) { paths[name] = path }
-        let context = StageContext(
-            stageId: instance.id, params: instance.params, inputs: try artifacts(instance, records: records, privateRoot: tmp + "/inputs"), paths: paths,
-            outputDirectory: outDir, workDirectory: work, scratchDirectory: scratch, logPath: logPath,
-            pipelineDirectory: plan.spec.directory, cpus: max(1, instance.resources.cpus),
-            log: log, progress: progress, isCancelled: cancelled,
-            registerChild: { [weak self] pid in
-                self?.childLock.lock()
-                self?.children.insert(pid)
-                self?.childLock.unlock()
-            })
         do {
+            let context = StageContext(
+                stageId: instance.id, params: instance.params, inputs: try artifacts(instance, records: records, privateRoot: tmp + "/inputs", partial: !missing.isEmpty), paths: paths,
+                outputDirectory: outDir, workDirectory: work, scratchDirectory: scratch, logPath: logPath,
+                pipelineDirectory: plan.spec.directory, cpus: max(1, instance.resources.cpus),
+                log: log, progress: progress, isCancelled: cancelled,
+                registerChild: { [weak self] pid in
+                    self?.childLock.lock()
+                    self?.children.insert(pid)
+                    self?.childLock.unlock()
+                })
             try instance.kind.execute(context)
             try context.checkCancelled()
+            if !missing.isEmpty { try StageRunner.writeMissing(missing, to: outDir + "/missing.csv") }
         } catch {
+            let interrupted: Bool
+            if case PipelineError.interrupted = error { interrupted = true } else { interrupted = false }
+            let reason = (error as? StageError)?.message ?? "\(error)"
+            log(interrupted ? "madpipe: interrupted" : "madpipe: stage \(instance.id) failed: \(reason)")
             closeLog()
             let kept = store.failedLogPath(key)
             unlink(kept)
             _ = Glibc.rename(logPath, kept)
-            if case PipelineError.interrupted = error { throw error }
-            let reason = (error as? StageError)?.message ?? "\(error)"
+            noteLog(interrupted ? .interrupted : .failed, path: kept)
+            if interrupted { throw error }
             throw PipelineError.stageFailed(stage: instance.id, reason: reason, logTail: ChildProcess.tail(kept), logPath: kept)
         }
         closeLog()
@@ -142,7 +161,18 @@ public final class StageRunner: @unchecked Sendable {
         // Stages that took a while are committed durably (flushed to disk); cheap ones are
         // crash-consistent through atomic renames alone and simply recompute after a power loss.
         try store.write(record, durable: seconds >= StageRunner.durableAfterSeconds)
+        noteLog(.succeeded, path: nil, digest: logDigest)
         FileSystem.remove(work)
         return .executed(record)
+    }
+
+    /// Writes a partial gather's `missing.csv`: one row per input instance it ran without.
+    static func writeMissing(_ missing: [MissingInput], to path: String) throws {
+        func field(_ s: String) -> String {
+            let flat = s.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+            return flat.contains(where: { $0 == "," || $0 == "\"" }) ? "\"" + flat.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : flat
+        }
+        let text = "stage,reason\n" + missing.map { field($0.stage) + "," + field($0.reason) + "\n" }.joined()
+        try FileSystem.writeAtomically(Data(text.utf8), to: path)
     }
 }

@@ -1,6 +1,7 @@
 // SchedulerCore: the pure decision logic of a run: which instances are ready, which fit in the
-// free CPUs and memory, and what a failure cancels (fail-fast) or skips (keep-going). It does no
-// I/O; executors drive it and tests check it directly.
+// free CPUs and memory, and what a failure cancels (fail-fast) or skips (keep-going; an instance
+// that accepts partial inputs instead runs on the dependencies that succeeded). It does no I/O;
+// executors drive it and tests check it directly.
 
 public struct SchedulerCore {
     public enum State: Equatable, Sendable {
@@ -24,18 +25,30 @@ public struct SchedulerCore {
     /// Instances running now.
     public private(set) var runningCount = 0
     private var demand: [Int: (cpus: Int, memory: Int)] = [:]
+    /// Instances that may run with some dependencies failed or skipped (keep-going only).
+    private let partial: Set<Int>
+    private var dependencyCount: [Int: Int] = [:]
+    /// Per instance that will run on partial inputs: the dependencies that failed or were skipped.
+    public private(set) var missing: [Int: [Int]] = [:]
+    /// Per skipped instance: the failed or skipped dependency it was skipped for.
+    public private(set) var skippedFor: [Int: Int] = [:]
 
-    /// `dependencies[i]` lists what instance i reads; only `selected` instances take part.
+    /// `dependencies[i]` lists what instance i reads; only `selected` instances take part. Under
+    /// `keepGoing`, an instance in `partial` whose dependencies failed or were skipped still
+    /// becomes ready once every dependency has ended, provided at least one succeeded; `missing`
+    /// then lists the others.
     public init(dependencies: [[Int]], selected: [Int], resources: (Int) -> Resources,
-                cpus: Int, memory: Int, keepGoing: Bool) {
+                cpus: Int, memory: Int, keepGoing: Bool, partial: Set<Int> = []) {
         cpuCapacity = max(1, cpus)
         memoryCapacity = max(1, memory)
         self.keepGoing = keepGoing
+        self.partial = keepGoing ? partial : []
         let sel = Set(selected)
         for i in selected.sorted() {
             states[i] = .waiting
             let deps = dependencies[i].filter { sel.contains($0) }
             remainingDeps[i] = deps.count
+            dependencyCount[i] = deps.count
             for d in deps { dependents[d, default: []].append(i) }
             let r = resources(i)
             demand[i] = (min(max(1, r.cpus), cpuCapacity), min(r.memory ?? 0, memoryCapacity))
@@ -89,6 +102,7 @@ public struct SchedulerCore {
             for c in dependents[i] ?? [] {
                 remainingDeps[c]! -= 1
                 if remainingDeps[c] == 0, states[c] == .waiting {
+                    missing[c]?.sort()
                     states[c] = .queued
                     newlyReady.append(c)
                 }
@@ -97,15 +111,44 @@ public struct SchedulerCore {
         }
         states[i] = .failed
         if !keepGoing { stopped = true }
+        return propagate(from: i)
+    }
+
+    /// Marks a ready instance as skipped, although its dependencies ended (the driver found its
+    /// partial inputs unusable); its dependents are handled as after a failure. Returns them.
+    @discardableResult
+    public mutating func skip(_ i: Int) -> [Int] {
+        states[i] = .skipped
+        missing[i] = nil
+        queue.removeAll { $0 == i }
+        return propagate(from: i)
+    }
+
+    /// After `i` failed or was skipped: every waiting dependent is skipped, transitively, except
+    /// those that accept partial inputs: they note `i` as missing and become ready when their
+    /// last dependency ends, unless none succeeded.
+    private mutating func propagate(from i: Int) -> [Int] {
         var skipped: [Int] = []
-        var stack = dependents[i] ?? []
-        while let c = stack.popLast() {
-            if states[c] == .waiting || states[c] == .queued {
-                states[c] = .skipped
-                skipped.append(c)
-                queue.removeAll { $0 == c }
-                stack += dependents[c] ?? []
+        var stack = (dependents[i] ?? []).map { ($0, i) }
+        while let (c, cause) = stack.popLast() {
+            guard states[c] == .waiting || states[c] == .queued else { continue }
+            if partial.contains(c), states[c] == .waiting {
+                missing[c, default: []].append(cause)
+                remainingDeps[c]! -= 1
+                guard remainingDeps[c] == 0 else { continue }
+                if missing[c]!.count < dependencyCount[c]! {
+                    missing[c]!.sort()
+                    states[c] = .queued
+                    newlyReady.append(c)
+                    continue
+                }
+                missing[c] = nil
             }
+            states[c] = .skipped
+            skippedFor[c] = cause
+            skipped.append(c)
+            queue.removeAll { $0 == c }
+            stack += (dependents[c] ?? []).map { ($0, c) }
         }
         return skipped.sorted()
     }

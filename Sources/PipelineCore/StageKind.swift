@@ -92,6 +92,9 @@ public protocol StageKind: Sendable {
     /// True for kinds that run a program madpipe did not write (`command`): they get private
     /// copies of their inputs, so nothing they do can change a stored object.
     var runsExternalProgram: Bool { get }
+    /// True for gathering kinds that can run on the instances of a gathered input that succeeded
+    /// when others failed (`run -k`): the engine then lists the missing ones in `missing.csv`.
+    var acceptsPartialGather: Bool { get }
     /// Extra checks on resolved params; throw `PipelineError.invalidValue` with `location`.
     func validate(_ params: Params, at location: SourceLocation) throws
     /// What the kind's output holds, for wiring checks; nil: not declared (anything).
@@ -108,6 +111,7 @@ extension StageKind {
     public var inputs: [InputSpec]? { nil }
     public var stageLevelParams: [String] { [] }
     public var runsExternalProgram: Bool { false }
+    public var acceptsPartialGather: Bool { false }
     public func validate(_ params: Params, at location: SourceLocation) throws {}
     public var writes: Set<Artifact>? { nil }
     public func checkWiring(_ params: Params, inputs: [WiredInput], at location: SourceLocation) throws {}

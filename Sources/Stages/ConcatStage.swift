@@ -10,6 +10,7 @@ public struct ConcatStage: StageKind {
     public init() {}
     public let name = "concat"
     public var writes: Set<Artifact>? { [] }
+    public var acceptsPartialGather: Bool { true }
     public let version = 1
     public let summary = "Concatenate a file from every input (inputs by name, artifacts by stage id) into one file; with header: true, CSV tables under one header with the distinguishing axis columns."
     public let params: [ParamSpec] = [

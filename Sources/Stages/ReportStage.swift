@@ -11,6 +11,7 @@ public struct ReportStage: StageKind {
     public init() {}
     public let name = "report"
     public var writes: Set<Artifact>? { [] }
+    public var acceptsPartialGather: Bool { true }
     public let version = 2
     public let summary = "Write a self-contained HTML report (figures, AUROC summary, params, timings) from result CSV tables."
     public let params: [ParamSpec] = [

@@ -58,7 +58,7 @@ struct BundleCommand: ParsableCommand {
 
         func run() throws {
             let plan = try pipelineOptions.plan(pipeline)
-            let store = try cacheOptions.openStore()
+            let store = try cacheOptions.openStore(pipeline: pipeline)
             let states = PipelineStatus.compute(plan: plan, store: store)
             var roots = Array(plan.instances.indices)
             if !only.isEmpty {

@@ -68,7 +68,7 @@ struct CacheCommand: ParsableCommand {
         }
 
         func run() throws {
-            let store = try cacheOptions.openStore()
+            let store = try cacheOptions.openStore(pipeline: pipelines.first)
             // Exclusive: no run reads or produces results while gc decides what is current and deletes.
             let lease = try RunLease.forGC(store, wait: wait) { printError("madpipe: waiting for the runs in flight on \(store.root) to end") }
             defer { withExtendedLifetime(lease) {} }

@@ -26,7 +26,7 @@ struct ExecStageCommand: ParsableCommand {
             throw ValidationError("no stage instance '\(stage)' in \(plan.spec.name)"
                                   + (suggestion(for: stage, among: plan.instances.map(\.id)).map { "; did you mean '\($0)'?" } ?? ""))
         }
-        let store = try cacheOptions.openStore()
+        let store = try cacheOptions.openStore(pipeline: pipeline)
         // Held until this process ends: `cache gc` deletes nothing while this stage runs.
         let lease = try RunLease.forRun(store) { printError("madpipe: waiting for `cache gc` on \(store.root) to finish") }
         defer { withExtendedLifetime(lease) {} }

@@ -26,8 +26,8 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "Pipeline file.") var pipeline: String = defaultPipeline
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var cacheOptions: CacheOptions
-    @Option(name: .long, help: ArgumentHelp("Directory of published outputs (default: ./results).", valueName: "dir"))
-    var results: String = "results"
+    @Option(name: .long, help: ArgumentHelp("Directory of published outputs (default: results/ in the project root, beside its cache/).", valueName: "dir"))
+    var results: String?
     @Option(name: .shortAndLong, help: ArgumentHelp("Report directory (default: <results>/<pipeline>/report).", valueName: "dir"))
     var output: String?
     @Option(name: .long, help: ArgumentHelp("Detector the AUROC-vs-separation S-curve is fitted to.", valueName: "name"))
@@ -35,8 +35,8 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let plan = try pipelineOptions.plan(pipeline)
-        let store = try cacheOptions.openStore()
-        let base = results + "/" + plan.spec.name
+        let store = try cacheOptions.openStore(pipeline: pipeline)
+        let base = (results ?? ProjectRoot.of(pipeline: pipeline) + "/results") + "/" + plan.spec.name
         let out = output ?? base + "/report"
         var notes: [String] = []
         if !FileManager.default.fileExists(atPath: base) {

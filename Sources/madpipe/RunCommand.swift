@@ -1,4 +1,5 @@
-// RunCommand: `madpipe run [PIPELINE]`: runs the pipeline's stages that are not cached.
+// RunCommand: `madpipe run [PIPELINE]`: runs the pipeline's stages that are not cached, publishes
+// every output whose producers succeeded, and records the run (cache/runs/<id>.json).
 
 import ArgumentParser
 import Executors
@@ -20,7 +21,11 @@ struct RunCommand: ParsableCommand {
           madpipe run pipelines/quirky-mad.yaml -p seed=1 --jobs 2 --keep-going
           madpipe run pipelines/quickstart.yaml --dry-run
           madpipe run pipelines/quickstart.yaml --json > summary.json
+          madpipe run pipelines/quirky-mad.yaml -m seed=0,1 -k   # sweep two seeds, keep going
         Ctrl-C stops launching stages, ends the running ones and keeps every finished stage cached.
+        With --keep-going, outputs whose producers succeeded are published, and gathering stages \
+        (evaluate, table, concat, separation, report) run on the instances that succeeded, listing \
+        the others in their missing.csv. Every run is recorded: see `madpipe runs`.
         """)
 
     @Argument(help: "Pipeline file (default: pipelines/quickstart.yaml).")
@@ -44,8 +49,8 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a machine-readable summary (JSON) on standard output.")
     var json = false
 
-    @Option(name: .long, help: ArgumentHelp("Directory for published outputs (default: ./results).", valueName: "dir"))
-    var results: String = "results"
+    @Option(name: .long, help: ArgumentHelp("Directory for published outputs (default: results/ in the project root, beside its cache/).", valueName: "dir"))
+    var results: String?
 
     @Option(name: .long, help: ArgumentHelp("Run only instances matching this id or glob (and what they need).", valueName: "pattern"))
     var only: [String] = []
@@ -71,7 +76,8 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let plan = try pipelineOptions.plan(pipeline)
-        let store = try cacheOptions.openStore()
+        let store = try cacheOptions.openStore(pipeline: pipeline)
+        let resultsRoot = results ?? ProjectRoot.of(pipeline: pipeline) + "/results"
         store.cleanTemporaries()
         var selected: [Int]? = nil
         if !only.isEmpty {
@@ -86,6 +92,11 @@ struct RunCommand: ParsableCommand {
         // Held until this process ends: `cache gc` deletes nothing while this run is in flight.
         let lease = try RunLease.forRun(store) { printError("madpipe: waiting for `cache gc` on \(store.root) to finish") }
         defer { withExtendedLifetime(lease) {} }
+        var manifest = RunManifest(id: RunManifest.newId(), time: StageRecord.timestamp(Date()), pipeline: plan.spec.name,
+                                   file: URL(fileURLWithPath: plan.spec.file).standardizedFileURL.path,
+                                   digest: pipelineDigest(plan.spec), vars: pipelineOptions.param, matrix: pipelineOptions.matrix)
+        try store.write(manifest)
+        let display = ProgressDisplay.automatic(quiet: quiet || json)
         var options = RunOptions()
         if let jobs { options.jobs = jobs }
         options.keepGoing = keepGoing
@@ -93,6 +104,9 @@ struct RunCommand: ParsableCommand {
         let launcher: StageLauncher
         let slurm = try slurmSettings(plan: plan, store: store)  // validates the executor: map either way
         if try (executor ?? SlurmSettings.kind(in: plan.spec)) == "slurm" {
+            if !pipelineOptions.matrix.isEmpty {
+                throw PipelineError.badOverride(text: pipelineOptions.matrix[0], problem: "-m is not passed to Slurm jobs yet; edit the pipeline's matrix instead")
+            }
             launcher = SlurmLauncher(plan: plan, store: store, settings: slurm)
             // The cluster schedules resources; --jobs (if given) caps the jobs in flight.
             if jobs == nil { options.jobs = 100_000 }
@@ -100,9 +114,10 @@ struct RunCommand: ParsableCommand {
         } else {
             // Stages run as threads of this process: share the cores among the jobs in flight.
             BLASThreads.set(BLASThreads.perJob(jobs: options.jobs))
-            launcher = LocalLauncher(runner: StageRunner(store: store, plan: plan, isCancelled: { cancel.isRaised }))
+            let runner = StageRunner(store: store, plan: plan, isCancelled: { cancel.isRaised })
+            runner.logOpened = { [weak display] id, path in display?.stageLog(id, path: path) }
+            launcher = LocalLauncher(runner: runner)
         }
-        let display = ProgressDisplay.automatic(quiet: quiet || json)
         let run = PipelineRun(plan: plan, store: store, options: options, launcher: launcher, observer: display, cancel: cancel)
         let signals = Signals.install {
             cancel.raise()
@@ -111,15 +126,27 @@ struct RunCommand: ParsableCommand {
         }
         var summary = run.run(selected: selected)
         signals.forEach { $0.cancel() }
-        if summary.succeeded {
+        // Everything whose producers succeeded is published, also when other stages failed.
+        if !summary.interrupted {
             var keys: [String: String] = [:]
-            for s in summary.stages { if let k = s.key { keys[s.id] = k } }
+            for s in summary.stages where s.status == .executed || s.status == .cached { if let k = s.key { keys[s.id] = k } }
             do {
-                summary.published = try Publisher.publish(plan: plan, store: store, keys: keys, resultsRoot: results)
+                let r = try Publisher.publish(plan: plan, store: store, keys: keys, resultsRoot: resultsRoot)
+                manifest.outputs = r.outputs
+                summary.published = r.outputs.map { resultsRoot + "/" + plan.spec.name + "/" + $0.name }
+                summary.unpublished = r.unpublished
             } catch {
                 summary.errors.append(error)
                 printError("error: \(error)")
             }
+        }
+        manifest.status = summary.interrupted ? "interrupted" : summary.succeeded ? "succeeded" : "failed"
+        manifest.stages = summary.stages.map { ($0.id, $0.status.rawValue, $0.key) }
+        do {
+            try store.write(manifest)
+            summary.runId = manifest.id
+        } catch {
+            printError("warning: cannot record the run in \(store.runsDirectory): \(error)")
         }
         display.runEnded(summary)
         if json { print(summary.value.prettyJSON()) }
@@ -195,6 +222,18 @@ enum Signals {
             return src
         }
     }
+}
+
+/// BLAKE3 of a pipeline's files (the main file, then its includes), for the run manifest.
+func pipelineDigest(_ spec: PipelineSpec) -> String {
+    var data = Data()
+    for f in spec.files {
+        data.append(Data(f.utf8))
+        data.append(0)
+        data.append(FileSystem.read(f) ?? Data())
+        data.append(0)
+    }
+    return contentDigest(data)
 }
 
 /// The absolute path of the running madpipe binary (what Slurm jobs execute).

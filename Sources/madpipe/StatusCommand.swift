@@ -21,7 +21,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let plan = try pipelineOptions.plan(pipeline)
-        let store = try cacheOptions.openStore()
+        let store = try cacheOptions.openStore(pipeline: pipeline)
         let states = PipelineStatus.compute(plan: plan, store: store)
         if json {
             let v = Value.map([

@@ -24,11 +24,13 @@ struct Madpipe: ParsableCommand {
           madpipe run pipelines/quirky-mad.yaml -p seed=1 --jobs 2
           madpipe status pipelines/quickstart.yaml
           madpipe explain pipelines/quickstart.yaml 'finetune[dataset=addition]'
+          madpipe log 'finetune[dataset=addition]' -f
+          madpipe runs && madpipe compare RUN_A RUN_B
         """,
         version: "0.1.0",
         subcommands: [RunCommand.self, StatusCommand.self, ExplainCommand.self, DagCommand.self, ValidateCommand.self,
                       KindsCommand.self, CacheCommand.self, ExecStageCommand.self, BundleCommand.self,
-                      ReportCommand.self])
+                      ReportCommand.self, LogCommand.self, RunsCommand.self, CompareCommand.self, PublishCommand.self])
 
     /// Parses and runs, mapping errors to exit codes.
     static func runMain() -> Never {

@@ -1,0 +1,71 @@
+// StageLogIndex: where the log of a stage id's latest execution is, for `madpipe log`.
+//   logs/latest/<sha256(stage id)>.json  {stage, pipeline, key, state, path | digest, started}
+// While the stage runs, `path` is its live log (under tmp/); a success stores the log as an
+// object (`digest`, also in the stage record); a failure or interrupt keeps it as logs/<key>.log.
+
+import Foundation
+import PipelineCore
+
+/// One execution's log as the index knows it.
+public struct StageLogEntry: Sendable, Equatable {
+    public enum State: String, Sendable { case running, succeeded, failed, interrupted }
+    public var stage: String
+    public var pipeline: String
+    public var key: String
+    public var state: State
+    /// The log file (running, failed, interrupted).
+    public var path: String?
+    /// The log's object digest (succeeded).
+    public var digest: String?
+    public var started: String
+
+    public init(stage: String, pipeline: String, key: String, state: State, path: String?, digest: String?, started: String) {
+        self.stage = stage
+        self.pipeline = pipeline
+        self.key = key
+        self.state = state
+        self.path = path
+        self.digest = digest
+        self.started = started
+    }
+
+    var value: Value {
+        .map([("stage", .string(stage)), ("pipeline", .string(pipeline)), ("key", .string(key)),
+              ("state", .string(state.rawValue)), ("path", path.map(Value.string) ?? .null),
+              ("digest", digest.map(Value.string) ?? .null), ("started", .string(started))])
+    }
+
+    init?(_ v: Value) {
+        guard let stage = v["stage"]?.stringValue, let key = v["key"]?.stringValue,
+              let state = v["state"]?.stringValue.flatMap(State.init(rawValue:)) else { return nil }
+        self.init(stage: stage, pipeline: v["pipeline"]?.stringValue ?? "", key: key, state: state,
+                  path: v["path"]?.stringValue, digest: v["digest"]?.stringValue, started: v["started"]?.stringValue ?? "")
+    }
+}
+
+extension Store {
+    func logIndexPath(stage: String) -> String { "\(root)/logs/latest/\(sha256Hex(stage)).json" }
+
+    /// Notes `entry` as the latest execution of its stage id (atomically; the last writer wins).
+    public func noteLog(_ entry: StageLogEntry) throws {
+        try FileSystem.makeDirectory(root + "/logs/latest")
+        try FileSystem.writeAtomically(Data(entry.value.canonicalJSON.utf8), to: logIndexPath(stage: entry.stage),
+                                       tempDirectory: root + "/tmp")
+    }
+
+    /// The latest execution of `stage` (any pipeline using this cache), if one was noted.
+    public func latestLog(stage: String) -> StageLogEntry? {
+        guard let d = FileSystem.read(logIndexPath(stage: stage)), let v = try? Value.parseJSON(bytes: Array(d)),
+              let e = StageLogEntry(v), e.stage == stage else { return nil }
+        return e
+    }
+
+    /// Every stage id with a noted log (for suggestions).
+    public func loggedStages() -> [String] {
+        FileSystem.list(root + "/logs/latest").compactMap { name in
+            guard name.hasSuffix(".json"), let d = FileSystem.read(root + "/logs/latest/" + name),
+                  let v = try? Value.parseJSON(bytes: Array(d)) else { return nil }
+            return StageLogEntry(v)?.stage
+        }
+    }
+}
