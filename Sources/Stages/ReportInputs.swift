@@ -2,6 +2,7 @@
 // per-prompt outputs, timings) plus its params and provenance, and how they are found on disk.
 
 import Foundation
+import PipelineCore
 
 /// Everything the report shows. Tables that were not given are nil; problems met while
 /// loading are kept in `notes` and shown in the report instead of failing it.
@@ -52,19 +53,36 @@ public struct ReportInputs: Sendable {
     public static let timingColumns = ["stage", "seconds"]
 
     /// Reads and concatenates the CSV files at `paths`, checking `columns`. Unreadable or
-    /// malformed files are skipped with a note; nil when no file could be used.
+    /// malformed files are skipped with a note; nil when no file could be used. Files published
+    /// from several instances of a stage (`results/<p>/<name>/<stage>[seed=0]/auroc.csv`) get the
+    /// axes on which their instance ids differ as columns after their key columns, unless they
+    /// have them, so two seeds' rows stay apart.
     public static func loadTable(_ paths: [String], columns: [String], what: String, notes: inout [String]) -> CSVTable? {
-        var tables: [CSVTable] = []
+        var tables: [(table: CSVTable, instance: InputArtifact)] = []
         for p in paths.sorted() {
             do {
                 let t = try CSVTable.read(path: p)
                 try t.require(columns)
-                tables.append(t)
+                tables.append((t, InputArtifact(stageId: p, assignment: instanceAssignment(p), path: p, digest: "")))
             } catch {
                 notes.append("\(what): \(error)")
             }
         }
-        return tables.isEmpty ? nil : CSVTable.concatenate(tables, source: what)
+        let axes = Provenance(tables.map(\.instance), fixed: ExtraColumns.keys).axes
+        let led = tables.map { t in ReportStage.withAxes(t.table, axes.filter { t.table.column($0) == nil }, t.instance) }
+        return led.isEmpty ? nil : CSVTable.concatenate(led, source: what)
+    }
+
+    /// The axis values of the deepest directory of `path` named like a stage instance
+    /// (`evaluate[model=gpt2,seed=0]`, as publishing names them), or none.
+    static func instanceAssignment(_ path: String) -> [(String, Value)] {
+        for part in path.split(separator: "/").reversed() {
+            guard part.last == "]", let open = part.firstIndex(of: "["), open > part.startIndex else { continue }
+            let pairs = part[part.index(after: open)..<part.index(before: part.endIndex)].split(separator: ",").map { $0.split(separator: "=", maxSplits: 1) }
+            guard !pairs.isEmpty, pairs.allSatisfy({ $0.count == 2 && !$0[0].isEmpty }) else { continue }
+            return pairs.map { (String($0[0]), Value.string(String($0[1]))) }
+        }
+        return []
     }
 
     /// CSV files for a table inside an artifact: the artifact itself when it is a file, else

@@ -106,6 +106,33 @@ final class SweepProvenanceEndToEndTests: XCTestCase {
         }
     }
 
+    /// One evaluate per seed, published as results/<p>/perseed/<instance id>/: `madpipe report`
+    /// reads the seed from the instance directories and keeps the seeds apart.
+    func testReportCommandTellsPublishedInstancesApart() throws {
+        let s = try Sandbox("perseed")
+        try DetectorPipelineTests.writeActivations(to: s.dir + "/acts")
+        try s.write("p.yaml", """
+        pipeline: perseed
+        matrix: {seed: [0, 1], detector: [mahalanobis, diag-mahalanobis]}
+        stages:
+          acts: {kind: load-activations, params: {path: acts}}
+          fit: {kind: fit-detector, over: [seed, detector], inputs: {activations: acts}, params: {detector: "${detector}"}}
+          score: {kind: score, over: [seed, detector], inputs: {detector: fit, activations: acts}}
+          evalper: {kind: evaluate, over: [seed], inputs: {scores: score}, params: {resamples: 10}}
+        outputs: {perseed: evalper}
+        """)
+        XCTAssertEqual(try s.run("run", "p.yaml").code, 0)
+        let one = DetectorPipelineTests.table(s.read("results/perseed/perseed/evalper[seed=0]/auroc.csv"))
+        XCTAssertFalse(one.header.contains("seed"), "one seed per evaluate: no seed column")
+        let r = try s.run("report", "p.yaml")
+        XCTAssertEqual(r.code, 0, r.stderr)
+        let summary = DetectorPipelineTests.table(s.read("results/perseed/report/tables/summary.csv"))
+        XCTAssertEqual(Array(summary.header.prefix(4)), ["model", "dataset", "detector", "seed"])
+        XCTAssertEqual(summary.rows.map { $0["detector", default: ""] + "/" + $0["seed", default: ""] },
+                       ["diag-mahalanobis/0", "diag-mahalanobis/1", "mahalanobis/0", "mahalanobis/1"])
+        XCTAssertTrue(summary.rows.allSatisfy { !$0["best_layer", default: ""].isEmpty }, "\(summary.rows)")
+    }
+
     /// Two score stages with the same detector label and no axis between them: an error naming
     /// both instances, not two identical keys.
     func testIndistinguishableInputsAreAnError() throws {
