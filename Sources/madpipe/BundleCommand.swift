@@ -14,10 +14,10 @@ struct BundleCommand: ParsableCommand {
         abstract: "Export, verify, inspect and import reproducible result bundles.",
         discussion: """
         Examples:
-          madpipe bundle export pipelines/quickstart.yaml -o quickstart.tar.zst --note "run for the paper"
+          madpipe bundle export -o quickstart.tar.zst --note "run for the paper"
           madpipe bundle verify quickstart.tar.zst
           madpipe bundle inspect quickstart.tar.zst --json
-          madpipe bundle import quickstart.tar.zst --cache ~/cache --pipeline-dir ./shared
+          madpipe bundle import qs.tar.zst --cache ~/cache --pipeline-dir ./shared
         """,
         subcommands: [Export.self, Verify.self, Inspect.self, Import.self])
 
@@ -36,16 +36,17 @@ struct BundleCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "export",
             abstract: "Write the pipeline's cached results to a deterministic .tar.zst bundle.",
+            usage: "madpipe bundle export [<options>] [<pipeline>] --output <file.tar.zst>",
             discussion: """
-            The bundle holds MANIFEST.json (pipeline files, vars, stage records, provenance), the
-            objects of every current stage result, the pipeline's dependency files that lie in its
-            directory, and the published outputs. Every stage instance selected must be cached.
-            --only PATTERN selects matching instances and what they need (like `run --only`);
+            The bundle holds MANIFEST.json (pipeline files, vars, stage records, provenance), the \
+            objects of every current stage result, the pipeline's dependency files that lie in its \
+            directory, and the published outputs. Every stage instance selected must be cached. \
+            --only PATTERN selects matching instances and what they need (like `run --only`); \
             --with-intermediates adds the pipeline's other (stale) results found in the cache.
             The same results give a byte-identical file; set SOURCE_DATE_EPOCH to fix its time.
             Examples:
               madpipe bundle export pipelines/quickstart.yaml -o quickstart.tar.zst
-              madpipe bundle export pipelines/quirky-mad.yaml -p seed=1 --only 'evaluate*' -o eval.tar.zst
+              madpipe bundle export pipelines/quirky-mad.yaml --only 'eval*' -o ev.tar.zst
             """)
         @Argument(help: "Pipeline file.") var pipeline: String = defaultPipeline
         @Option(name: [.short, .long], help: ArgumentHelp("Bundle file to write.", valueName: "file.tar.zst")) var output: String
@@ -240,13 +241,14 @@ struct BundleCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import",
             abstract: "Verify a bundle and add its results to the cache; optionally write its pipeline files.",
+            usage: "madpipe bundle import [<options>] <file>",
             discussion: """
             Nothing is published unless every entry verified; nothing in the bundle is executed.
-            With --pipeline-dir, the pipeline files, their bundled dependency files and the published
-            outputs (under results/<pipeline>/) are written there; `madpipe run` of the pipeline
+            With --pipeline-dir, the pipeline files, their bundled dependency files and the published \
+            outputs (under results/<pipeline>/) are written there; `madpipe run` of the pipeline \
             there then executes no stage.
             Example:
-              madpipe bundle import quickstart.tar.zst --cache ./cache --pipeline-dir ./quickstart
+              madpipe bundle import qs.tar.zst --cache ./cache --pipeline-dir ./qs
             """)
         @Argument(help: "Bundle file.") var file: String
         @Option(name: .long, help: ArgumentHelp("Where to write the pipeline files.", valueName: "dir")) var pipelineDir: String?

@@ -18,10 +18,10 @@ struct CacheCommand: ParsableCommand {
             abstract: "Re-hash every object and check every record; exit 1 on any problem.",
             discussion: """
             Also checks that every materialised output (cache/out/KEY/) still matches its objects.
-            With --repair, corrupt objects are removed, then every record that needs a missing object
-            and, transitively, every record computed from such a record's output (those stages read
-            bytes that can no longer be trusted); out/ directories that differ are removed (they are
-            rebuilt from the objects on use). The affected stages run again next time, and the exit
+            With --repair, corrupt objects are removed, then every record that needs a missing object \
+            and, transitively, every record computed from such a record's output (those stages read \
+            bytes that can no longer be trusted); out/ directories that differ are removed (they are \
+            rebuilt from the objects on use). The affected stages run again next time, and the exit \
             code is 0 once the store is consistent.
             Examples:
               madpipe cache verify --cache /shared/madpipe-cache
@@ -49,9 +49,10 @@ struct CacheCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "gc",
             abstract: "Remove everything no given pipeline references.",
+            usage: "madpipe cache gc [<options>] <pipelines> ...",
             discussion: """
-            Keeps the current stage results of every pipeline named; removes all other records, objects,
-            outputs, work directories and logs. Refuses (exit 1) while a run or exec-stage uses the
+            Keeps the current stage results of every pipeline named; removes all other records, objects, \
+            outputs, work directories and logs. Refuses (exit 1) while a run or exec-stage uses the \
             cache, unless --wait is given.
             Examples:
               madpipe cache gc pipelines/quickstart.yaml pipelines/quirky-mad.yaml --dry-run

@@ -12,6 +12,7 @@ struct ExecStageCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec-stage",
         abstract: "Run one stage instance (its inputs must be cached). Used by the Slurm executor.",
+        usage: "madpipe exec-stage [<options>] <pipeline> <stage>",
         discussion: "Example:\n  madpipe exec-stage pipelines/quickstart.yaml 'data[dataset=addition]'")
 
     @Argument(help: "Pipeline file.") var pipeline: String

@@ -9,7 +9,12 @@ struct ExplainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "explain",
         abstract: "Explain why a stage instance is stale (which param, input, file, command or version changed).",
+        usage: "madpipe explain [<options>] <pipeline> <stage>",
         discussion: """
+        Each reason is one line in words: a param changed from what to what, an input's upstream \
+        stage (named) was re-computed with different output, a dependency file's content changed, \
+        or the kind's implementation version changed.
+
         Examples:
           madpipe explain pipelines/quickstart.yaml 'finetune[dataset=addition]'
           madpipe explain pipelines/quickstart.yaml 'finetune*'

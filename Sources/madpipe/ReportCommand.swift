@@ -12,15 +12,17 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write an HTML report from a pipeline's published results and run records.",
+        usage: "madpipe report [<options>] [<pipeline>]",
         discussion: """
-        Reads auroc.csv, best-layer.csv, quirkiness.csv, separation.csv and outputs/*.csv found
-        under results/<pipeline>/ (any depth, except earlier reports), and the seconds of each
-        cached stage from the cache's records. Missing tables make their figures say why they are
+        Reads auroc.csv, best-layer.csv, quirkiness.csv, separation.csv and outputs/*.csv found \
+        under results/<pipeline>/ (any depth, except earlier reports), and the seconds of each \
+        cached stage from the cache's records. Missing tables make their figures say why they are \
         not available.
 
         Examples:
           madpipe report pipelines/quickstart.yaml
-          madpipe report pipelines/quirky-mad.yaml -o /tmp/report && chromium /tmp/report/index.html
+          madpipe report pipelines/quirky-mad.yaml -o /tmp/report
+          chromium /tmp/report/index.html
         """)
 
     @Argument(help: "Pipeline file.") var pipeline: String = defaultPipeline

@@ -8,10 +8,11 @@ struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show each stage instance's state: cached, missing or stale.",
+        usage: "madpipe status [<options>] [<pipeline>]",
         discussion: """
         Examples:
           madpipe status pipelines/quickstart.yaml
-          madpipe status pipelines/quickstart.yaml --json | jq '.stages[] | select(.state != "cached")'
+          madpipe status p.yaml --json | jq '.stages[] | select(.state != "cached")'
         """)
 
     @Argument(help: "Pipeline file.") var pipeline: String = defaultPipeline

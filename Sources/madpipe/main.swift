@@ -15,8 +15,8 @@ struct Madpipe: ParsableCommand {
         commandName: "madpipe",
         abstract: "Declarative experiment pipelines for mechanistic anomaly detection research.",
         discussion: """
-        A pipeline is a YAML file declaring a DAG of stages swept over a matrix. madpipe runs the
-        stages with content-hashed caching: a re-run executes only what changed, and a killed run
+        A pipeline is a YAML file declaring a DAG of stages swept over a matrix. madpipe runs the \
+        stages with content-hashed caching: a re-run executes only what changed, and a killed run \
         resumes where it stopped.
 
         Examples:
