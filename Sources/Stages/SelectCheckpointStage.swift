@@ -24,8 +24,9 @@ public struct SelectCheckpointStage: StageKind {
     ]
     public var inputs: [InputSpec]? { [InputSpec("run", required: false, "A finetune output (checkpoints/step-N/), or several gathered over an axis (e.g. fine-tuning orders): the best checkpoint of all of them.")] }
 
-    /// Either a `run` input or a `path` param says where the checkpoints are.
+    /// Either a `run` input or a `path` param says where the checkpoints are; `path` is literal.
     public func checkWiring(_ params: Params, inputs: [WiredInput], at location: SourceLocation) throws {
+        try ParamChecker.checkLiteralPaths(params["path"] ?? .string(""), as: .path, field: "path", at: location, inputs: self.inputs)
         if params.string("path").isEmpty && !inputs.contains(where: { $0.name == "run" }) {
             throw PipelineError.invalidValue(location, field: "inputs.run", problem:
                 "select-checkpoint needs a `run` input (a finetune stage) or a `path` param (a Hugging Face Trainer output directory)")
