@@ -1,5 +1,5 @@
 // StageLogIndex: where the log of a stage id's latest execution is, for `madpipe log`.
-//   logs/latest/<sha256(stage id)>.json  {stage, pipeline, key, state, path | digest, started}
+//   lastlog/<sha256(stage id)>.json  {stage, pipeline, key, state, path | digest, started}
 // While the stage runs, `path` is its live log (under tmp/); a success stores the log as an
 // object (`digest`, also in the stage record); a failure or interrupt keeps it as logs/<key>.log.
 
@@ -44,11 +44,11 @@ public struct StageLogEntry: Sendable, Equatable {
 }
 
 extension Store {
-    func logIndexPath(stage: String) -> String { "\(root)/logs/latest/\(sha256Hex(stage)).json" }
+    func logIndexPath(stage: String) -> String { "\(root)/lastlog/\(sha256Hex(stage)).json" }
 
     /// Notes `entry` as the latest execution of its stage id (atomically; the last writer wins).
     public func noteLog(_ entry: StageLogEntry) throws {
-        try FileSystem.makeDirectory(root + "/logs/latest")
+        try FileSystem.makeDirectory(root + "/lastlog")
         try FileSystem.writeAtomically(Data(entry.value.canonicalJSON.utf8), to: logIndexPath(stage: entry.stage),
                                        tempDirectory: root + "/tmp")
     }
@@ -62,8 +62,8 @@ extension Store {
 
     /// Every stage id with a noted log (for suggestions).
     public func loggedStages() -> [String] {
-        FileSystem.list(root + "/logs/latest").compactMap { name in
-            guard name.hasSuffix(".json"), let d = FileSystem.read(root + "/logs/latest/" + name),
+        FileSystem.list(root + "/lastlog").compactMap { name in
+            guard name.hasSuffix(".json"), let d = FileSystem.read(root + "/lastlog/" + name),
                   let v = try? Value.parseJSON(bytes: Array(d)) else { return nil }
             return StageLogEntry(v)?.stage
         }

@@ -236,7 +236,8 @@ final class RunHistoryEndToEndTests: XCTestCase {
         // A marker above the pipeline makes that directory the project root, from anywhere.
         try s.write("other/madpipe.yaml", "")
         try s.write("other/pipelines/p.yaml", s.read("sub/p.yaml")!)
-        let marked = try run(["run", s.dir + "/other/pipelines/p.yaml"], in: "/")
+        try FileManager.default.createDirectory(atPath: s.dir + "/elsewhere", withIntermediateDirectories: true)
+        let marked = try run(["run", s.dir + "/other/pipelines/p.yaml"], in: s.dir + "/elsewhere")
         XCTAssertEqual(marked.code, 0, marked.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: s.dir + "/other/cache/stages"), "cache/ beside madpipe.yaml")
         XCTAssertEqual(s.read("other/results/rooted/m.txt"), "hi\n")
