@@ -29,12 +29,16 @@ let package = Package(
                        providers: [.apt(["libarchive-dev"])]),
 
         // MARK: Engine
+        // BuildInfo: madpipe's version, git commit and dirty state (written at build time by the
+        // plugin) and the numeric environment; carried by records, manifests, bundles and reports.
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool(), path: "Plugins/BuildInfoPlugin"),
+        .target(name: "BuildInfo", swiftSettings: swiftSettings, plugins: ["BuildInfoPlugin"]),
         .target(name: "CBLAKE3Kernels", path: "Sources/CBLAKE3Kernels"),
         .target(name: "PipelineCore",
                 dependencies: ["Yams", "CBLAKE3Kernels", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
         .target(name: "PipelineStore",
-                dependencies: ["PipelineCore", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
+                dependencies: ["PipelineCore", "BuildInfo", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
 
         // MARK: Science
@@ -46,13 +50,13 @@ let package = Package(
 
         // MARK: Stages, executors, CLI
         .target(name: "Stages",
-                dependencies: ["PipelineCore", "PipelineStore", "Numerics", "Detectors", "Quirky", "Models", "Plot"],
+                dependencies: ["PipelineCore", "PipelineStore", "BuildInfo", "Numerics", "Detectors", "Quirky", "Models", "Plot"],
                 swiftSettings: swiftSettings),
         .target(name: "Executors",
-                dependencies: ["PipelineCore", "PipelineStore", "Stages"],
+                dependencies: ["PipelineCore", "PipelineStore", "BuildInfo", "Stages"],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "madpipe",
-                          dependencies: ["Executors", "Stages", "PipelineCore", "PipelineStore", "Numerics",
+                          dependencies: ["Executors", "Stages", "PipelineCore", "PipelineStore", "BuildInfo", "Numerics",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),
 
@@ -70,7 +74,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], swiftSettings: swiftSettings),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "PipelineCore", "PipelineStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "EndToEndTests", dependencies: ["madpipe", "Executors", "Stages", "PipelineCore", "PipelineStore"],
+        .testTarget(name: "EndToEndTests", dependencies: ["madpipe", "Executors", "Stages", "PipelineCore", "PipelineStore", "BuildInfo"],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -3,6 +3,7 @@
 // is kept (an object on success, logs/<key>.log on failure, with a built-in stage's error) and
 // noted as its stage id's latest (StageLogIndex); a partial gather gets `missing.csv`.
 
+import BuildInfo
 import Foundation
 import PipelineCore
 import PipelineStore
@@ -10,8 +11,8 @@ import PipelineStore
 import Glibc
 #endif
 
-/// The engine's version, recorded in every stage record and bundle.
-public let engineVersion = "0.1.0"
+/// The engine's version, recorded in every stage record and bundle (defined once, in BuildInfo).
+public let engineVersion = BuildInfo.version
 
 /// The outcome of asking for one stage.
 public enum StageOutcome {
@@ -156,7 +157,7 @@ public final class StageRunner: @unchecked Sendable {
         let record = StageRecord(key: key, stage: instance.id, pipeline: plan.spec.name, parts: parts, output: tree.digest,
                                  objects: tree.objects + [logDigest], size: tree.size, log: logDigest, started: StageRecord.timestamp(started),
                                  seconds: seconds, host: ProcessInfo.processInfo.hostName, engine: engineVersion,
-                                 executor: executorName)
+                                 executor: executorName, environment: .current)
         try store.adoptOutput(outDir, key: key)
         // Stages that took a while are committed durably (flushed to disk); cheap ones are
         // crash-consistent through atomic renames alone and simply recompute after a power loss.

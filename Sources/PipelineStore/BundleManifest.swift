@@ -2,6 +2,7 @@
 // path, size and BLAKE3), the pipeline files verbatim, resolved vars, the stage records and the
 // provenance. Pure: encoding to and strict decoding from `Value`, and the entry-name rules.
 
+import BuildInfo
 import PipelineCore
 
 /// One archive entry after MANIFEST.json.
@@ -160,6 +161,13 @@ public struct BundleManifest {
         var records: [StageRecord] = []
         var keys = Set<String>()
         for (i, rv) in recordList.enumerated() {
+            // A newer record format is refused before it is parsed: its fields may mean something else.
+            if let f = rv["format"], f.intValue.map({ $0 < 1 || $0 > StageRecord.formatVersion }) ?? true {
+                let shown = f.intValue.map(String.init) ?? "'\(BundleText.printable(f.description))'"
+                let writer = rv["engine"]?.stringValue.map { " (written by madpipe \(BundleText.printable($0)))" } ?? ""
+                throw BundleError.badRecord(file: file, key: "records[\(i)]",
+                                            problem: "record format \(shown)\(writer) needs a newer madpipe: this one (\(BuildInfo.version)) reads record formats 1 to \(StageRecord.formatVersion)")
+            }
             guard let r = StageRecord(rv) else { throw BundleError.badRecord(file: file, key: "records[\(i)]", problem: "malformed record") }
             guard BundlePath.isDigest(r.key) else { throw BundleError.badRecord(file: file, key: r.key, problem: "the key is not a SHA-256 digest") }
             guard r.parts.key == r.key else {
@@ -184,6 +192,17 @@ public struct BundleManifest {
                   provenance: v["provenance"]?.mapValue ?? [], note: v["note"]?.stringValue ?? "")
         if let t = v["totalSize"]?.intValue, t != totalSize { throw bad("'totalSize' is \(t) but the entries add up to \(totalSize)") }
         try BundleNames.check(self, file: file)
+    }
+}
+
+/// Text from a bundle made safe to print: control characters escaped, at most 200 characters.
+enum BundleText {
+    static func printable(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars.prefix(200) {
+            out += u.value < 0x20 || u.value == 0x7F ? "\\u{\(String(u.value, radix: 16))}" : String(u)
+        }
+        return out
     }
 }
 

@@ -1,6 +1,8 @@
 // StageRecord: the JSON file `cache/stages/<key>.json` that marks a stage as finished. It is
 // written last, atomically; a stage is cached when its record exists and every object it names does.
+// It names the code and numeric environment that made the result (`environment`, format 2).
 
+import BuildInfo
 import Foundation
 import PipelineCore
 #if canImport(Glibc)
@@ -8,6 +10,12 @@ import Glibc
 #endif
 
 public struct StageRecord {
+    /// The record format this engine writes and the newest it reads. 2 added `format` and
+    /// `environment`; a record without `format` is format 1.
+    public static let formatVersion = 2
+
+    /// The record's format (1 for records written before the field existed).
+    public var format: Int
     public var key: String
     /// Instance id, e.g. `data[dataset=addition]`.
     public var stage: String
@@ -28,9 +36,15 @@ public struct StageRecord {
     public var engine: String
     /// Where it ran: `local`, or `slurm:<jobid>`.
     public var executor: String
+    /// The code (version, commit, dirty) and numeric environment (BLAS, its threads, CPU, OS,
+    /// Swift) the stage ran with; nil in records written before format 2.
+    public var environment: NumericEnvironment?
 
     public init(key: String, stage: String, pipeline: String, parts: KeyParts, output: String, objects: [String], size: Int,
-                log: String, started: String, seconds: Double, host: String, engine: String, executor: String) {
+                log: String, started: String, seconds: Double, host: String, engine: String, executor: String,
+                environment: NumericEnvironment? = nil, format: Int = StageRecord.formatVersion) {
+        self.format = format
+        self.environment = environment
         self.key = key
         self.stage = stage
         self.pipeline = pipeline
@@ -47,7 +61,8 @@ public struct StageRecord {
     }
 
     public var value: Value {
-        .map([
+        var fields: [(String, Value)] = [
+            ("format", .int(format)),
             ("key", .string(key)),
             ("stage", .string(stage)),
             ("pipeline", .string(pipeline)),
@@ -59,9 +74,10 @@ public struct StageRecord {
             ("host", .string(host)),
             ("engine", .string(engine)),
             ("executor", .string(executor)),
-            ("parts", parts.value),
-            ("objects", .list(objects.map(Value.string))),
-        ])
+        ]
+        if let environment { fields.append(("environment", .map(environment.fields.map { ($0.name, .string($0.value)) }))) }
+        fields += [("parts", parts.value), ("objects", .list(objects.map(Value.string)))]
+        return .map(fields)
     }
 
     public init?(_ v: Value) {
@@ -72,7 +88,9 @@ public struct StageRecord {
                   objects: objects.compactMap(\.stringValue), size: v["size"]?.intValue ?? 0,
                   log: v["log"]?.stringValue ?? "", started: v["started"]?.stringValue ?? "",
                   seconds: v["seconds"]?.doubleValue ?? 0, host: v["host"]?.stringValue ?? "",
-                  engine: v["engine"]?.stringValue ?? "", executor: v["executor"]?.stringValue ?? "local")
+                  engine: v["engine"]?.stringValue ?? "", executor: v["executor"]?.stringValue ?? "local",
+                  environment: v["environment"]?.mapValue.map { NumericEnvironment(fields: $0.compactMap { n, v in v.stringValue.map { (n, $0) } }) },
+                  format: v["format"]?.intValue ?? 1)
     }
 
     /// `started` as a date (nil if it is not a timestamp this engine wrote).

@@ -2,6 +2,7 @@
 // validation failed, 2 usage error.
 
 import ArgumentParser
+import BuildInfo
 import Foundation
 import PipelineCore
 import PipelineStore
@@ -27,7 +28,7 @@ struct Madpipe: ParsableCommand {
           madpipe log 'finetune[dataset=addition]' -f
           madpipe runs && madpipe compare RUN_A RUN_B
         """,
-        version: "0.1.0",
+        version: BuildInfo.description,
         subcommands: [RunCommand.self, StatusCommand.self, ExplainCommand.self, DagCommand.self, ValidateCommand.self,
                       KindsCommand.self, CacheCommand.self, ExecStageCommand.self, BundleCommand.self,
                       ReportCommand.self, LogCommand.self, RunsCommand.self, CompareCommand.self, PublishCommand.self])
