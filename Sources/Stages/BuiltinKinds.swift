@@ -11,7 +11,7 @@ public enum BuiltinKinds {
          PretrainStage(), FinetuneStage(), SelectCheckpointStage(),
          QuirkyDatasetStage(), LoadDatasetStage(),
          ExtractActivationsStage(), ExtractAttributionStage(), ModelOutputsStage(),
-         HFExtractStage(), HFOutputsStage(),
+         HFExtractStage(), HFOutputsStage(), HFFinetuneStage(), HFAttributionStage(),
          ReportStage()]
     }
 

@@ -119,8 +119,10 @@ public struct SelectCheckpointStage: StageKind {
         guard let runs = context.inputs["run"], !runs.isEmpty else { throw StageError("select-checkpoint needs a `run` input or a `path` param") }
         var candidates: [Candidate] = []
         for (i, run) in runs.enumerated() {
-            let own = try Self.madpipeCandidates(run: run.path, metric: metric, index: i)
-            if own.isEmpty { throw StageError("\(run.stageId) (\(run.path)): no checkpoints/step-N directories") }
+            // An hf-finetune output holds Hugging Face Trainer checkpoints (checkpoint-N/) itself.
+            let hf = try Self.huggingFaceCandidates(dir: run.path, metric: metric).map { c -> Candidate in var c = c; c.run = i; return c }
+            let own = hf.isEmpty ? try Self.madpipeCandidates(run: run.path, metric: metric, index: i) : hf
+            if own.isEmpty { throw StageError("\(run.stageId) (\(run.path)): no checkpoints/step-N or checkpoint-N directories") }
             if runs.count > 1, let b = Self.best(own, maximize: maximize) {
                 context.log("\(run.stageId): best \(b.name) (\(metric) = \(b.value))")
             }
@@ -128,9 +130,10 @@ public struct SelectCheckpointStage: StageKind {
         }
         let chosen = Self.best(candidates, maximize: maximize)!
         let run = runs[chosen.run]
-        try TrainingStageSupport.copyTree(run.path + "/checkpoints/" + chosen.name, to: context.outputDirectory + "/checkpoint")
+        let isHF = chosen.name.hasPrefix("checkpoint-")
+        try TrainingStageSupport.copyTree(run.path + (isHF ? "/" : "/checkpoints/") + chosen.name, to: context.outputDirectory + "/checkpoint")
         context.log("selected \(run.stageId) \(chosen.name) (\(metric) = \(chosen.value)) among \(candidates.count) checkpoints of \(runs.count) run(s)")
-        try Data(Self.selectionJSON(chosen, metric: metric, mode: mode, source: "madpipe", run: run.stageId, runs: runs.count).utf8)
+        try Data(Self.selectionJSON(chosen, metric: metric, mode: mode, source: isHF ? "huggingface" : "madpipe", run: run.stageId, runs: runs.count).utf8)
             .write(to: URL(fileURLWithPath: try context.outputPath("selection.json")))
     }
 }

@@ -158,4 +158,49 @@ final class RealModelEndToEndTests: XCTestCase {
         // The good model passes the same checks.
         XCTAssertEqual(try pipeline("{model: good, splits: [test]}").code, 0)
     }
+
+    /// pipelines/examples/hf-tiny.yaml as CI runs it: fine-tune -> select -> extract ->
+    /// attribution -> outputs -> detectors -> evaluate -> report on three tiny random models.
+    func testHFTinyPipelineEndToEnd() throws {
+        _ = try torchPython()
+        let s = try Sandbox("hf-tiny")
+        for f in ["pipelines/examples/hf-tiny.yaml", "scripts/hf/make_tiny_models.py"] {
+            try s.write(f, try String(contentsOfFile: Self.root + "/" + f, encoding: .utf8))
+        }
+        let (r1, c1) = try s.runJSON(["pipelines/examples/hf-tiny.yaml", "--jobs", "2"])
+        XCTAssertEqual(c1["executed"], 34, r1.stdout + r1.stderr)
+        XCTAssertEqual(c1["failed"], 0)
+        let results = "results/hf-tiny/"
+        let auroc = (s.read(results + "auroc.csv") ?? "").split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        XCTAssertEqual(auroc.first?[5], "auroc")
+        let rows = auroc.dropFirst()
+        XCTAssertEqual(Set(rows.map { String($0[0]) }), ["llama", "mistral", "gpt2"])
+        XCTAssertEqual(Set(rows.map { String($0[2]) }), ["mahalanobis", "attribution"])
+        for r in rows {   // a finite AUROC needs both characters in the test split
+            XCTAssertTrue((Double(r[5]) ?? .nan).isFinite, r.joined(separator: ","))
+        }
+        let quirk = (s.read(results + "quirkiness.csv") ?? "").split(separator: "\n")
+        XCTAssertEqual(quirk.count, 4)
+        guard quirk.count == 4 else { return }
+        XCTAssertNotEqual(quirk[1].split(separator: ",").dropFirst(2), quirk[2].split(separator: ",").dropFirst(2),
+                          "llama and mistral must be different models")
+        XCTAssertNotNil(s.read(results + "report/index.html"))
+        // select-checkpoint chose among hf-finetune's checkpoint-N/ by eval_loss.
+        let selection = try XCTUnwrap(FileManager.default.subpathsOfDirectory(atPath: s.dir + "/cache/out")
+            .first { $0.hasSuffix("selection.json") })
+        XCTAssertTrue((try String(contentsOfFile: s.dir + "/cache/out/" + selection, encoding: .utf8)).contains("\"source\": \"huggingface\""))
+
+        let (r2, c2) = try s.runJSON(["pipelines/examples/hf-tiny.yaml"])
+        XCTAssertEqual(c2["executed"], 0, r2.stdout + r2.stderr)
+
+        // New weights for the GPT-2 model only: the three makers run again (their script
+        // changed); Llama's and Mistral's models come out identical, so only GPT-2's nine
+        // downstream stages (finetune, tuned, acts, attribution, logits, two fits, two scores)
+        // and the three gathering ones (evaluate, quirkiness, report) execute.
+        let maker = try XCTUnwrap(s.read("scripts/hf/make_tiny_models.py"))
+        try s.write("scripts/hf/make_tiny_models.py", maker.replacingOccurrences(of: "\"gpt2\": 2}", with: "\"gpt2\": 7}"))
+        let (r3, c3) = try s.runJSON(["pipelines/examples/hf-tiny.yaml", "--jobs", "2"])
+        XCTAssertEqual(c3["executed"], 3 + 9 + 3, r3.stdout + r3.stderr)
+        XCTAssertEqual(c3["cached"], 34 - 15)
+    }
 }

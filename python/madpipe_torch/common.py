@@ -21,6 +21,9 @@ class WorkerError(Exception):
 SUPPORTED = ("llama", "mistral", "gpt2")
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json")
+#: A full fine-tune of a madpipe native checkpoint is saved in Hugging Face format with this file
+#: instead of tokenizer files: its tokens are UTF-8 bytes.
+BYTE_TOKENIZER_MARK = "madpipe-byte-tokenizer.txt"
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -185,6 +188,8 @@ def load_tokenizer(spec):
         return ByteTokenizer()
     from transformers import AutoTokenizer
     if kind == "hf":
+        if os.path.exists(os.path.join(spec["dir"], BYTE_TOKENIZER_MARK)):
+            return ByteTokenizer()
         if not any(os.path.exists(os.path.join(spec["dir"], t)) for t in TOKENIZER_FILES):
             raise WorkerError(spec.get("field", "model"), f"{spec['dir']}: no tokenizer files ({', '.join(TOKENIZER_FILES)})")
         return HFTokenizer(AutoTokenizer.from_pretrained(spec["dir"]))

@@ -17,6 +17,11 @@ import json
 import os
 
 
+#: Seed offset per architecture: Llama and Mistral configs of one size have the same parameter
+#: shapes, and would otherwise get the same weights.
+ARCH_SEED = {"llama": 0, "mistral": 1, "gpt2": 2}
+
+
 def byte_alphabet():
     # GPT-2's bytes_to_unicode: printable bytes map to themselves, the rest to 256+.
     bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("\xa1"), ord("\xac") + 1)) + list(range(ord("\xae"), ord("\xff") + 1))
@@ -58,7 +63,7 @@ def main():
     args = ap.parse_args()
     import torch
     import transformers
-    torch.manual_seed(args.seed)
+    torch.manual_seed(args.seed * 1000 + ARCH_SEED[args.arch])
     tok, vocab = tokenizer(merge_answers=args.arch != "gpt2", merge_prompt_end=args.merge_prompt_end)
     w, L = args.width, args.layers
     if args.arch == "llama":
