@@ -61,7 +61,7 @@ public struct EvaluateStage: StageKind {
         let pos = labels.filter { $0 }.count
         if labels.isEmpty { return Metrics(note: "subset \(subset) has no rows: AUROC undefined") }
         guard pos > 0, pos < labels.count else {
-            return Metrics(note: "subset \(subset) has one class (\(labels.count - pos) Alice, \(pos) Bob rows): AUROC undefined")
+            return Metrics(note: "subset \(subset) has one class (\(labels.count - pos) Alice and \(pos) Bob rows): AUROC undefined")
         }
         let ci = try BootstrapInterval.compute(scores: scores, labels: labels, resamples: resamples, confidence: confidence, seed: seed)
         return Metrics(auroc: ci.estimate, ap: try RankingMetrics.averagePrecision(scores: scores, labels: labels), low: ci.lower, high: ci.upper)

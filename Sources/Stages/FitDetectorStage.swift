@@ -108,7 +108,7 @@ public struct FitDetectorStage: StageKind {
         let split = context.params.string("split")
         context.log("warning: split '\(split)', tensor 'layers.\(l)' has zero variance (every row is the same): "
             + "the detector scores every row alike at this layer; its scores are marked and it is never chosen as best layer")
-        return "zero variance: layers.\(l) is constant on the \(split) split, so its score is the same for every row"
+        return "zero variance: layers.\(l) is constant on the \(split) split: every row gets the same score"
     }
 
     /// Saves a detector that needs only the trusted mean and covariance.

@@ -211,6 +211,55 @@ final class DetectorPipelineTests: XCTestCase {
         XCTAssertNil(s.read("results/oneclass/auroc.csv"), "no table of NaNs is published")
     }
 
+    /// Layer 0 constant in every split: the run succeeds, layer 0's rows say why their AUROC means
+    /// nothing (`note`), nothing is NaN without a note, and layer 0 is never the best layer.
+    func testZeroVarianceLayerIsMarkedInThePublishedTables() throws {
+        let s = try Sandbox("zerovar")
+        try Self.writeActivations(to: s.dir + "/acts")
+        for split in ["trusted", "untrusted", "validation", "test"] {
+            let path = s.dir + "/acts/\(split)/activations.safetensors"
+            let file = try SafeTensorsFile(path: path)
+            var tensors: [(name: String, value: SafeTensorValue)] = []
+            for name in file.names {
+                if name == "layers.0" {
+                    let t = try file.tensor(name)
+                    tensors.append((name, .f32(Tensor(shape: t.shape, data: [Float](repeating: 0.25, count: t.data.count)))))
+                } else if name.hasPrefix("layers.") {
+                    tensors.append((name, .f32(try file.tensor(name))))
+                } else {
+                    tensors.append((name, .i64(shape: file.tensors[name]!.shape, data: try file.int64s(name).data)))
+                }
+            }
+            try SafeTensors.write(tensors, metadata: file.metadata, to: path)
+        }
+        try s.write("p.yaml", """
+        pipeline: zerovar
+        matrix: {detector: [mahalanobis, diag-mahalanobis, que]}
+        stages:
+          acts: {kind: load-activations, params: {path: acts}}
+          fit: {kind: fit-detector, over: [detector], inputs: {activations: acts}, params: {detector: "${detector}"}}
+          score: {kind: score, over: [detector], inputs: {detector: fit, activations: acts}}
+          eval: {kind: evaluate, inputs: {scores: score}, params: {resamples: 10}}
+          sep: {kind: separation, inputs: {activations: acts}}
+        outputs: {eval: eval, separation.csv: sep/separation.csv}
+        """)
+        let r = try s.run("run", "p.yaml")
+        XCTAssertEqual(r.code, 0, r.stderr + r.stdout)
+        let auroc = Self.table(s.read("results/zerovar/eval/auroc.csv"))
+        XCTAssertEqual(auroc.rows.count, 3 * 4 * 3)
+        for row in auroc.rows {
+            if row["layer"] == "0" { XCTAssertTrue(row["note", default: ""].contains("zero variance"), "\(row)") }
+            if row["auroc"] == "nan" { XCTAssertFalse(row["note", default: ""].isEmpty, "NaN without a note: \(row)") }
+        }
+        let best = Self.table(s.read("results/zerovar/eval/best-layer.csv"))
+        XCTAssertEqual(best.rows.count, 3)
+        for row in best.rows { XCTAssertTrue(["1", "2"].contains(row["best_layer", default: ""]), "\(row)") }
+        let sep = Self.table(s.read("results/zerovar/separation.csv"))
+        let sep0 = sep.rows.first { $0["layer"] == "0" }
+        XCTAssertEqual(sep0?["separation"], "nan")
+        XCTAssertTrue(sep0?["note", default: ""].contains("zero variance") == true, "\(String(describing: sep0))")
+    }
+
     /// pipelines/examples in the repository.
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("pipelines/examples")
