@@ -280,10 +280,9 @@ public enum Planner {
             }
             let producers: [Int]
             if !gathers {
-                // Every producer axis is fixed: look the one instance up by its id.
-                let ordered = spec.axes.filter { producerAxes.contains($0.name) }.map { a in
-                    (a.name, a.values.first { $0.value.description == fixed[a.name] }?.value ?? .string(fixed[a.name]!))
-                }
+                // Every producer axis is fixed: look the one instance up by its id, which spells each
+                // value by its description (no scan of the axis' values: that made planning quadratic).
+                let ordered = spec.axes.filter { producerAxes.contains($0.name) }.map { a in (a.name, Value.string(fixed[a.name]!)) }
                 producers = byId[instanceId(r.stage, ordered)].map { [$0] } ?? []
             } else {
                 producers = (byStage[r.stage] ?? []).filter { i in
