@@ -34,11 +34,12 @@ let package = Package(
         .plugin(name: "BuildInfoPlugin", capability: .buildTool(), path: "Plugins/BuildInfoPlugin"),
         .target(name: "BuildInfo", swiftSettings: swiftSettings, plugins: ["BuildInfoPlugin"]),
         .target(name: "CBLAKE3Kernels", path: "Sources/CBLAKE3Kernels"),
+        .target(name: "CSupervisor", path: "Sources/CSupervisor"),
         .target(name: "PipelineCore",
                 dependencies: ["Yams", "CBLAKE3Kernels", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
         .target(name: "PipelineStore",
-                dependencies: ["PipelineCore", "BuildInfo", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
+                dependencies: ["PipelineCore", "BuildInfo", "CArchive", "CSupervisor", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
 
         // MARK: Science

@@ -18,7 +18,7 @@ public final class FileLock {
     deinit { unlock() }
 
     /// The open descriptor (close-on-exec), once a lock was asked for; -1 before. A child given
-    /// it (ChildProcess.spawn's `inheriting`) holds the lock too, for as long as it lives.
+    /// it (Supervisor.spawn's `inheriting`) holds the lock too, for as long as it lives.
     public var descriptor: Int32 { fd }
 
     private func openFile() throws {

@@ -7,10 +7,6 @@ import Foundation
 import PipelineCore
 import PipelineStore
 
-// A supervisor of a stage's command (madpipe started by itself; Supervisor.swift) never reaches
-// the command line parser.
-Supervisor.runIfRequested()
-
 struct Madpipe: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "madpipe",
