@@ -123,6 +123,7 @@ public final class StageRunner: @unchecked Sendable {
         }
         var paths: [String: String] = [:]
         for (name, path, _) in KeyBuilder.paths(of: instance, pipelineDirectory: plan.spec.directory) { paths[name] = path }
+        let tree: TreeInfo
         do {
             let context = StageContext(
                 stageId: instance.id, params: instance.params, inputs: try artifacts(instance, records: records, privateRoot: tmp + "/inputs", partial: !missing.isEmpty), paths: paths,
@@ -137,12 +138,15 @@ public final class StageRunner: @unchecked Sendable {
             try instance.kind.execute(context)
             try context.checkCancelled()
             if !missing.isEmpty { try StageRunner.writeMissing(missing, to: outDir + "/missing.csv") }
+            closeLog()
+            // Storing the outputs can fail too (a symlink among them): that error is logged as well.
+            tree = try store.tree(outDir, store: true)
         } catch {
             let interrupted: Bool
             if case PipelineError.interrupted = error { interrupted = true } else { interrupted = false }
             let reason = (error as? StageError)?.message ?? "\(error)"
-            log(interrupted ? "madpipe: interrupted" : "madpipe: stage \(instance.id) failed: \(reason)")
             closeLog()
+            StageRunner.append(interrupted ? "madpipe: interrupted" : "madpipe: stage \(instance.id) failed: \(reason)", to: logPath)
             let kept = store.failedLogPath(key)
             unlink(kept)
             _ = Glibc.rename(logPath, kept)
@@ -150,8 +154,6 @@ public final class StageRunner: @unchecked Sendable {
             if interrupted { throw error }
             throw PipelineError.stageFailed(stage: instance.id, reason: reason, logTail: ChildProcess.tail(kept), logPath: kept)
         }
-        closeLog()
-        let tree = try store.tree(outDir, store: true)
         let logDigest = try store.put(FileSystem.read(logPath) ?? Data())
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9
         let record = StageRecord(key: key, stage: instance.id, pipeline: plan.spec.name, parts: parts, output: tree.digest,
@@ -165,6 +167,15 @@ public final class StageRunner: @unchecked Sendable {
         noteLog(.succeeded, path: nil, digest: logDigest)
         FileSystem.remove(work)
         return .executed(record)
+    }
+
+    /// Appends a line to a closed log.
+    static func append(_ line: String, to path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
     }
 
     /// Writes a partial gather's `missing.csv`: one row per input instance it ran without.

@@ -2,7 +2,8 @@
 // (written atomically when the run starts and again when it ends, failed or interrupted too):
 // the pipeline and its digest, the -p and -m overrides, each stage instance's status and key,
 // and every published file's object digest, so `runs`, `compare` and `publish RUN` need nothing
-// else. The id sorts by time: YYYYMMDD-HHMMSS-xxxx (UTC, four random hex digits).
+// else. The id sorts by time: YYYYMMDD-HHMMSS-mmm-xxxx (UTC to the millisecond, four random hex
+// digits).
 
 import Foundation
 import PipelineCore
@@ -72,8 +73,9 @@ public struct RunManifest: Sendable {
         var t = time_t(date.timeIntervalSince1970)
         var tm = tm()
         gmtime_r(&t, &tm)
-        return String(format: "%04d%02d%02d-%02d%02d%02d-%04x", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
-                      Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), Int.random(in: 0..<0x10000))
+        let ms = max(0, min(999, Int((date.timeIntervalSince1970 - Double(t)) * 1000)))
+        return String(format: "%04d%02d%02d-%02d%02d%02d-%03d-%04x", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
+                      Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), ms, Int.random(in: 0..<0x10000))
     }
 
     /// True for a string that can be a run id (it names a file under runs/).
@@ -127,7 +129,7 @@ extension Store {
     /// Writes (or rewrites) a run's manifest atomically.
     public func write(_ run: RunManifest) throws {
         try FileSystem.makeDirectory(runsDirectory)
-        try FileSystem.writeAtomically(Data(run.value.prettyJSON().utf8), to: runsDirectory + "/" + run.id + ".json",
+        try FileSystem.writeAtomically(Data(run.value.canonicalJSON.utf8), to: runsDirectory + "/" + run.id + ".json",
                                        tempDirectory: root + "/tmp")
     }
 

@@ -1,7 +1,8 @@
 // CompareCommand: `madpipe compare A B`: two runs' metric tables (the CSV files they published)
 // side by side. Rows are matched on their key columns: the columns holding text (a value that is
 // not a number) in either run, less any such column the rows stay unique without (a free-text
-// note); every numeric column is shown for A and B with B - A.
+// note), plus integer columns (seed, layer) where those alone do not tell rows apart; every
+// numeric column is shown for A and B with B - A.
 
 import ArgumentParser
 import Foundation
@@ -86,7 +87,8 @@ struct TableComparison {
     static func isNumber(_ s: String) -> Bool { Double(s.trimmingCharacters(in: .whitespaces)) != nil }
 
     /// The non-numeric columns, less those the rows of both tables stay unique without (tried
-    /// from the right), unless constant.
+    /// from the right), unless constant; when they do not tell a table's rows apart, integer
+    /// columns (an axis such as seed or layer) are added from the left until they do.
     var keyColumns: [String] {
         let rows = a.records + b.records
         var key = common.filter { c in rows.contains { r in let v = r[c] ?? ""; return !v.isEmpty && !TableComparison.isNumber(v) } }
@@ -102,7 +104,12 @@ struct TableComparison {
             let rest = key.filter { $0 != c }
             if !constant && unique(rest) { key = rest }
         }
-        return key
+        for c in common where !unique(key) && !key.contains(c) {
+            if rows.allSatisfy({ r in let v = r[c] ?? ""; return v.isEmpty || Int(v.trimmingCharacters(in: .whitespaces)) != nil }) {
+                key.append(c)
+            }
+        }
+        return common.filter { key.contains($0) }
     }
 
     func render(title: String) -> String {
@@ -142,7 +149,7 @@ struct TableComparison {
             lines.append(line)
             unmatched += 1
         }
-        var out = "\(title): \(lines.count) row(s) matched on \(key.isEmpty ? "row order (no text column)" : key.joined(separator: ", ")); \(changed) differ, \(unmatched) in one run only"
+        var out = "\(title): \(lines.count) row(s), matched on \(key.isEmpty ? "row order (no text column)" : key.joined(separator: ", ")); \(changed) differ, \(unmatched) in one run only"
         let all = [header] + lines
         let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
         for l in all {

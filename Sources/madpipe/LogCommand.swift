@@ -84,6 +84,18 @@ struct LogCommand: ParsableCommand {
                 printError("madpipe: \(entry.stage) \(now.map { $0.state == .running ? "started again" : $0.state.rawValue } ?? "ended")")
                 return
             }
+            if !FileSystem.exists(path) {
+                // Gone without a final entry yet: either one is being written, or storing the
+                // result failed after the log was removed.
+                usleep(500_000)
+                drain()
+                if let again = store.latestLog(stage: stage), again != entry {
+                    printError("madpipe: \(entry.stage) \(again.state == .running ? "started again" : again.state.rawValue)")
+                } else {
+                    printError("madpipe: \(entry.stage)'s execution ended; its log ends here")
+                }
+                return
+            }
             if let pid, kill(pid, 0) != 0, errno == ESRCH {
                 drain()
                 printError("madpipe: the process that ran \(entry.stage) is gone (killed?); the log ends here")

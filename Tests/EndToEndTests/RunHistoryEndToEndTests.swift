@@ -178,8 +178,14 @@ final class RunHistoryEndToEndTests: XCTestCase {
         XCTAssertTrue(add.contains("10") && add.contains("11") && add.contains("+1"), "acc of seed 0 beside seed 1 with the difference: \(add)")
         XCTAssertNotNil(rows.first { $0.contains("sub") && $0.contains("10") && $0.contains("11") }, c.stdout)
 
+        // Both seeds against one: task alone no longer tells rows apart, so the seed joins the key.
+        let both = try s.run("run", "p.yaml", "--json")
+        let c2 = try s.run("compare", try runId(both), idB)
+        XCTAssertTrue(c2.stdout.contains("matched on seed, task; 0 differ, 2 in one run only"), c2.stdout)
+        XCTAssertTrue(c2.stdout.split(separator: "\n").contains { $0.hasPrefix("-  0     add   10") }, c2.stdout)
+
         let before = s.recordCount
-        XCTAssertEqual(before, 4, "per run: the two tasks' metric (one key) and the table")
+        XCTAssertEqual(before, 5, "per run: the two tasks' metric (one key) and the table; the third run adds a table")
         let p = try s.run("publish", idA)
         XCTAssertEqual(p.code, 0, p.stderr)
         XCTAssertEqual(s.read("results/seeds/t.csv"), tableA, "publish RUN restores run A's table from the cache")
@@ -241,5 +247,54 @@ final class RunHistoryEndToEndTests: XCTestCase {
         XCTAssertEqual(marked.code, 0, marked.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: s.dir + "/other/cache/stages"), "cache/ beside madpipe.yaml")
         XCTAssertEqual(s.read("other/results/rooted/m.txt"), "hi\n")
+    }
+
+    /// The issue's check: the 2-seed x 3-detector sweep run with -m seed=0 and with -m seed=1;
+    /// compare lines up auroc.csv and best-layer.csv on detector, layer and subset.
+    func testCompareLinesUpTwoSeedsOfADetectorSweep() throws {
+        let s = try Sandbox("compare-sweep")
+        try DetectorPipelineTests.writeActivations(to: s.dir + "/acts")
+        try s.write("p.yaml", SweepProvenanceEndToEndTests.pipeline)
+        let a = try s.run("run", "p.yaml", "-m", "seed=0", "--json")
+        XCTAssertEqual(a.code, 0, a.stderr)
+        let b = try s.run("run", "p.yaml", "-m", "seed=1", "--json")
+        XCTAssertEqual(b.code, 0, b.stderr)
+        let c = try s.run("compare", try runId(a), try runId(b), "--table", "eval/")
+        XCTAssertEqual(c.code, 0, c.stderr)
+        XCTAssertTrue(c.stdout.contains("eval/auroc.csv: 36 row(s), matched on model, dataset, detector, layer, subset; "), c.stdout)
+        XCTAssertTrue(c.stdout.contains("eval/best-layer.csv: 3 row(s), matched on model, dataset, detector; "), c.stdout)
+        XCTAssertEqual(c.stdout.components(separatedBy: ", 0 in one run only").count, 3, "every row of both tables has its partner: \(c.stdout)")
+        let rows = c.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        XCTAssertNotNil(rows.first { $0.contains("flow-prior") && $0.contains("aggregate") && $0.contains("all") }, c.stdout)
+    }
+
+    func testAnInterruptedRunIsRecorded() throws {
+        let s = try Sandbox("interrupted")
+        try s.write("p.yaml", """
+        pipeline: int
+        stages:
+          slow:
+            kind: command
+            run: "echo started; sleep 30; touch x"
+            outs: [x]
+        """)
+        let (p, out, _) = s.process(["run", "p.yaml", "--json"])
+        try p.run()
+        var running = false
+        for _ in 0..<100 where !running {
+            usleep(50_000)
+            running = (try? s.run("log", "slow"))?.stderr.contains("running") == true
+        }
+        XCTAssertTrue(running)
+        p.interrupt()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: o) as? [String: Any])
+        let id = try XCTUnwrap(summary["run"] as? String)
+        let manifest = try XCTUnwrap(JSONSerialization.jsonObject(with: Data((s.read("cache/runs/\(id).json") ?? "").utf8)) as? [String: Any])
+        XCTAssertEqual(manifest["status"] as? String, "interrupted")
+        let log = try s.run("log", "slow")
+        XCTAssertTrue(log.stdout.contains("started") && log.stderr.contains("interrupted"), log.stdout + log.stderr)
     }
 }
