@@ -152,11 +152,11 @@ public enum BundleImporter {
         for e in m.entries where e.path.hasPrefix("objects/") {
             let digest = String(e.path.dropFirst("objects/".count))
             let dest = store.objectPath(digest)
-            if FileSystem.exists(dest) { continue }
+            if store.objectIntact(digest) { continue }   // a changed one was removed: replace it
             try FileSystem.makeDirectory((dest as NSString).deletingLastPathComponent)
             let src = sink.path(of: e)
             try syncFile(src)
-            chmod(src, 0o444)
+            Store.seal(src, mode: 0o444)
             guard rename(src, dest) == 0 else { throw PosixError(path: dest, operation: "rename") }
             newObjects += 1
         }
@@ -177,17 +177,19 @@ public enum BundleImporter {
 
         // Pipeline files last: the store already holds everything they need.
         var written: [String] = []
+        let mask = FileSystem.currentUmask()   // never wider than the user's umask allows
+        let mode: (Bool) -> mode_t = { exec in (exec ? 0o777 : 0o666) & ~mask }
         for (dest, source) in targets {
             try FileSystem.makeDirectory((dest as NSString).deletingLastPathComponent)
             switch source {
             case .text(let t):
                 try FileSystem.writeAtomically(Data(t.utf8), to: dest)
             case .staged(let p, let exec):
-                chmod(p, exec ? 0o755 : 0o644)
+                chmod(p, mode(exec))
                 if rename(p, dest) != 0 {
                     guard let d = FileSystem.read(p) else { throw PosixError(path: p, operation: "read") }
                     try FileSystem.writeAtomically(d, to: dest)
-                    chmod(dest, exec ? 0o755 : 0o644)
+                    chmod(dest, mode(exec))
                 }
             }
             written.append(dest)

@@ -366,7 +366,7 @@ public final class Store: @unchecked Sendable {
                 continue
             }
             guard objectIntact(d) else {
-                throw PipelineError.store(path: objectPath(d), problem: "object \(d) (\(p)) was changed after it was stored and has been removed")
+                throw PipelineError.store(path: objectPath(d), problem: "object \(d) (\(p)) is missing, or was changed after it was stored and has been removed")
             }
             if e["exec"]?.boolValue == true {
                 guard Store.isSealed(st), st.st_mode & 0o100 != 0, Int(st.st_size) == e["size"]?.intValue else { return false }

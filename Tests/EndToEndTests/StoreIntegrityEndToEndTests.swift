@@ -216,6 +216,43 @@ final class StoreIntegrityEndToEndTests: XCTestCase {
         XCTAssertEqual(try s.run("cache", "verify").code, 0)
     }
 
+    /// Runs madpipe under `umask 077` in the sandbox.
+    func runUnderUmask077(_ s: Sandbox, _ args: [String]) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "umask 077 && exec \"$0\" \"$@\"", Sandbox.binary] + args
+        p.currentDirectoryURL = URL(fileURLWithPath: s.dir)
+        var env = ProcessInfo.processInfo.environment
+        env["MADPIPE_CACHE"] = s.dir + "/cache"
+        p.environment = env
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    func testBundleImportRespectsTheUmask() throws {
+        let a = try Sandbox("umask-export")
+        try a.write("proj/tool.sh", "#!/bin/sh\necho hi\n")
+        chmod(a.dir + "/proj/tool.sh", 0o755)
+        try a.write("proj/p.yaml", """
+        pipeline: umaskb
+        stages:
+          a:
+            kind: command
+            deps: {tool: tool.sh}
+            run: "${deps.tool} > out.txt"
+            outs: [out.txt]
+        outputs:
+          out.txt: a/out.txt
+        """)
+        XCTAssertEqual(try a.run("run", "proj/p.yaml").code, 0)
+        XCTAssertEqual(try a.run("bundle", "export", "proj/p.yaml", "-o", "b.tar.zst").code, 0)
+        let b = try Sandbox("umask-import")
+        XCTAssertEqual(try runUnderUmask077(b, ["bundle", "import", a.dir + "/b.tar.zst", "--pipeline-dir", "proj"]), 0)
+        XCTAssertEqual(fileStat(b.dir + "/proj/results/umaskb/out.txt").st_mode & 0o777, 0o600)
+        XCTAssertEqual(fileStat(b.dir + "/proj/tool.sh").st_mode & 0o777, 0o700)
+    }
+
     func testUmaskIsRespectedInResults() throws {
         let s = try Sandbox("umask")
         try s.write("p.yaml", """
@@ -229,16 +266,7 @@ final class StoreIntegrityEndToEndTests: XCTestCase {
           out.txt: a/out.txt
           t.sh: a/t.sh
         """)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "umask 077 && exec \"$0\" run p.yaml --quiet", Sandbox.binary]
-        p.currentDirectoryURL = URL(fileURLWithPath: s.dir)
-        var env = ProcessInfo.processInfo.environment
-        env["MADPIPE_CACHE"] = s.dir + "/cache"
-        p.environment = env
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0)
+        XCTAssertEqual(try runUnderUmask077(s, ["run", "p.yaml", "--quiet"]), 0)
         XCTAssertEqual(fileStat(s.dir + "/results/umask/out.txt").st_mode & 0o777, 0o600)
         XCTAssertEqual(fileStat(s.dir + "/results/umask/t.sh").st_mode & 0o777, 0o700)
     }
