@@ -203,4 +203,122 @@ final class RealModelEndToEndTests: XCTestCase {
         XCTAssertEqual(c3["executed"], 3 + 9 + 3, r3.stdout + r3.stderr)
         XCTAssertEqual(c3["cached"], 34 - 15)
     }
+
+    // MARK: one numerical truth
+
+    /// Runs the worker's `forward` command on token sequences: the residual stream entering each
+    /// block and leaving the last (before the final norm), and the logits, at each last token.
+    func workerForward(_ python: String, model: String, sequences: [[Int]], dir: String) throws -> SafeTensorsFile {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let seqs = sequences.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",")
+        let request = """
+        {"command": "forward", "model": {"dir": "\(model)"}, "sequences": [\(seqs)], "batch": 3,
+         "device": "cpu", "dtype": "float32", "out": "\(dir)"}
+        """
+        try request.write(toFile: dir + "/request.json", atomically: true, encoding: .utf8)
+        let r = try shell([python, "-m", "madpipe_torch", dir + "/request.json"], env: ["PYTHONPATH": Self.root + "/python"])
+        XCTAssertEqual(r.code, 0, r.out + r.err)
+        return try SafeTensorsFile(path: dir + "/forward.safetensors")
+    }
+
+    func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
+        XCTAssertEqual(a.count, b.count)
+        return zip(a, b).map { abs($0 - $1) }.max() ?? .infinity
+    }
+
+    /// A native checkpoint loads in transformers (LlamaForCausalLM, GPT2LMHeadModel) and gives
+    /// madpipe's hidden states and logits within 1e-4 in float32, on byte-token prompts of
+    /// different lengths (batched with padding on the worker's side, one by one natively).
+    func testNativeCheckpointsGiveTheSameNumbersInTransformers() throws {
+        let python = try torchPython()
+        let s = try Sandbox("hf-numerics")
+        let prompts = ["Alice: 12 + 30 = 42 Correct?", "Bob: 7 + 5 = 13 Correct?", "Robyn:  99 +  1 = 100 Correct?", "x?"]
+        let sequences = prompts.map { AnswerTokens.standard.tokens(prompt: $0) }
+        for family in [ModelFamily.llama, .gpt2] {
+            let config = ModelConfig(family: family, maxSeq: 64, dModel: 32, nLayers: 3, nHeads: 4, dFF: 64)
+            // Weights of order 0.3 rather than the 0.02 of initialisation, so the states and logits
+            // are of order 1 and a tolerance of 1e-4 is a real test.
+            var state: UInt64 = 0x9E3779B97F4A7C15
+            let count = try ParameterLayout(config: config).count
+            let weights = (0..<count).map { _ -> Float in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Float(Int(state >> 40) % 2001 - 1000) / 1000 * 0.5
+            }
+            let model = try Transformer(config: config, parameters: weights)
+            let dir = s.dir + "/\(family.rawValue)"
+            try ModelCheckpoint.save(model, to: dir, metadata: ["step": "0"])
+            let hf = try workerForward(python, model: dir, sequences: sequences, dir: s.dir + "/forward-\(family.rawValue)")
+            XCTAssertEqual(hf.tensors.keys.filter { $0.hasPrefix("layers.") }.count, config.nLayers + 1)
+            var worst = [Float](repeating: 0, count: config.nLayers + 2)   // per layer, then logits
+            for (i, seq) in sequences.enumerated() {
+                try model.forward(tokens: seq, batchSize: 1)
+                let stream = try model.residualStream(batch: 0, position: seq.count - 1)
+                for l in 0...config.nLayers {
+                    let t = try hf.tensor("layers.\(l)")
+                    let row = Array(t.data[(i * config.dModel)..<((i + 1) * config.dModel)])
+                    let d = maxDifference(stream[l], row)
+                    worst[l] = max(worst[l], d)
+                    XCTAssertLessThanOrEqual(d, 1e-4, "\(family) layer \(l) prompt \(i): max |difference| \(d)")
+                }
+                let logits = try hf.tensor("logits")
+                let V = config.vocabSize
+                let native = try model.logits(batch: 0, position: seq.count - 1)
+                XCTAssertGreaterThan(native.map(abs).max() ?? 0, 0.5, "the logits must not be near zero")
+                let d = maxDifference(native, Array(logits.data[(i * V)..<((i + 1) * V)]))
+                worst[config.nLayers + 1] = max(worst[config.nLayers + 1], d)
+                XCTAssertLessThanOrEqual(d, 1e-4, "\(family) logits prompt \(i): max |difference| \(d)")
+            }
+            print("native vs transformers, \(family): max |difference| per layer 0...\(config.nLayers), then logits: \(worst)")
+        }
+    }
+
+    /// hf-extract on a native checkpoint equals extract-activations on it, tensor by tensor.
+    func testHFExtractEqualsNativeExtraction() throws {
+        _ = try torchPython()
+        let s = try Sandbox("hf-vs-native")
+        let config = ModelConfig(family: .llama, maxSeq: 64, dModel: 16, nLayers: 2, nHeads: 2, dFF: 32)
+        try ModelCheckpoint.save(try Transformer(config: config, seed: 5), to: s.dir + "/ckpt", metadata: [:])
+        try s.write("p.yaml", """
+        pipeline: cross
+        stages:
+          data:
+            kind: quirky-dataset
+            params: {task: addition, examples: 300, seed: 1, test_cap: 24, template: short}
+          model:
+            kind: command
+            deps: {ckpt: ckpt}
+            run: "cp -r ${deps.ckpt} checkpoint"
+            outs: [checkpoint]
+          native:
+            kind: extract-activations
+            inputs: {model: model, data: data}
+            params: {batch: 8}
+          torch:
+            kind: hf-extract
+            inputs: {model: model, data: data}
+            params: {batch: 5, dtype: float32, device: cpu}
+        outputs:
+          native: native
+          torch: torch
+        """)
+        let r = try s.run("run", "p.yaml")
+        XCTAssertEqual(r.code, 0, r.stdout + r.stderr)
+        for split in ["trusted", "untrusted", "validation", "test"] {
+            let a = try SafeTensorsFile(path: s.dir + "/results/cross/native/\(split)/activations.safetensors")
+            let b = try SafeTensorsFile(path: s.dir + "/results/cross/torch/\(split)/activations.safetensors")
+            XCTAssertEqual(Set(a.tensors.keys), Set(b.tensors.keys), split)
+            for name in a.tensors.keys.sorted() {
+                let x = try a.tensor(name), y = try b.tensor(name)
+                XCTAssertEqual(x.shape, y.shape, "\(split) \(name)")
+                if name.hasPrefix("layers.") {
+                    XCTAssertLessThanOrEqual(maxDifference(x.data, y.data), 1e-4, "\(split) \(name)")
+                } else {
+                    XCTAssertEqual(x.data, y.data, "\(split) \(name)")
+                }
+            }
+            for key in ["format", "split", "layers", "position", "dataset"] {
+                XCTAssertEqual(a.metadata[key], b.metadata[key], "\(split) metadata \(key)")
+            }
+        }
+    }
 }

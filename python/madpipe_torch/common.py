@@ -134,8 +134,7 @@ def load_model(spec, dtype, device):
         hf_cfg = native_to_hf(cfg)
         from transformers import GPT2LMHeadModel, LlamaForCausalLM
         cls = LlamaForCausalLM if cfg["family"] == "llama" else GPT2LMHeadModel
-        with torch.device("meta"):
-            model = cls(hf_cfg)
+        model = cls(hf_cfg)   # madpipe's native models are small: build on the CPU, then overwrite
         state = load_file(os.path.join(spec["dir"], "model.safetensors"))
         if cfg["family"] == "gpt2":
             state = {"transformer." + k: v for k, v in state.items()}
@@ -143,7 +142,10 @@ def load_model(spec, dtype, device):
         missing = [k for k in model.state_dict() if k not in state and not k.endswith(".attn.bias") and not k.endswith("masked_bias")]
         if missing:
             raise WorkerError(spec.get("field", "model"), f"{spec['dir']}/model.safetensors lacks {missing[:3]}")
-        model.load_state_dict(state, strict=False, assign=True)
+        unexpected = [k for k in state if k not in model.state_dict()]
+        if unexpected:
+            raise WorkerError(spec.get("field", "model"), f"{spec['dir']}/model.safetensors has tensors transformers does not know: {unexpected[:3]}")
+        model.load_state_dict(state, strict=False)
         if cfg["family"] == "gpt2":
             model.tie_weights()
         model = model.to(dtype)
