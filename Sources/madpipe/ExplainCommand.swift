@@ -32,7 +32,7 @@ struct ExplainCommand: ParsableCommand {
             let hint = suggestion(for: stage, among: plan.instances.map(\.id) + plan.spec.stages.map(\.name))
             throw ValidationError("no stage instance '\(stage)' in \(plan.spec.name)" + (hint.map { "; did you mean '\($0)'?" } ?? ""))
         }
-        let store = try cacheOptions.openStore()
+        let store = try cacheOptions.openStore(pipeline: pipeline)
         let states = PipelineStatus.compute(plan: plan, store: store)
         for i in matches {
             let s = states[i]

@@ -237,6 +237,8 @@ final class RunHistoryEndToEndTests: XCTestCase {
         let status = try run(["status", "sub/p.yaml"], in: s.dir)
         XCTAssertEqual(status.code, 0, status.stderr)
         XCTAssertTrue(status.stdout.contains("1 of 1 cached"), "the same cache from the parent directory: \(status.stdout)")
+        let explain = try run(["explain", "sub/p.yaml", "m"], in: s.dir)
+        XCTAssertTrue(explain.stdout.contains("m: cached"), explain.stdout + explain.stderr)
         XCTAssertEqual(s.read("sub/results/rooted/m.txt"), "hi\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.dir + "/cache"), "no second cache in the current directory")
         // A marker above the pipeline makes that directory the project root, from anywhere.
