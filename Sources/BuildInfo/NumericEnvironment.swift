@@ -50,7 +50,7 @@ public struct NumericEnvironment: Equatable, Sendable {
     enum Probe {
         static let cpuModel: String = {
             let cores = ProcessInfo.processInfo.activeProcessorCount
-            guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+            guard let text = readProcFile("/proc/cpuinfo"),
                   let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
                   let colon = line.firstIndex(of: ":") else { return "unknown (\(cores) cores)" }
             return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces) + " (\(cores) cores)"
@@ -86,10 +86,10 @@ public struct NumericEnvironment: Equatable, Sendable {
             guard let sym = blasSymbol("openblas_get_config") else { return "unknown" }
             var s = unsafeBitCast(sym, to: Fn.self)().map { String(cString: $0).trimmingCharacters(in: .whitespaces) } ?? "OpenBLAS"
             // The mapped file holding the BLAS (dladdr needs _GNU_SOURCE, which Glibc's module lacks).
-            if let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8),
-               let line = maps.split(separator: "\n").first(where: { $0.contains("blas") && $0.contains("/") }),
-               let slash = line.firstIndex(of: "/") {
-                s += " (" + line[slash...] + ")"
+            if let maps = readProcFile("/proc/self/maps") {
+                let files: [String] = maps.split(separator: "\n").compactMap { l in l.firstIndex(of: "/").map { String(l[$0...]) } }
+                func named(_ part: String) -> String? { files.first { ($0 as NSString).lastPathComponent.contains(part) } }
+                if let f = named("openblas") ?? named("blas") { s += " (" + f + ")" }
             }
             return s
         }()
@@ -101,6 +101,20 @@ public struct NumericEnvironment: Equatable, Sendable {
             guard let sym = blasSymbol("openblas_get_corename"), let name = unsafeBitCast(sym, to: Fn.self)() else { return "unknown" }
             return String(cString: name)
         }()
+
+        /// A whole /proc file (Foundation's readers stop after the first page, the size procfs reports).
+        static func readProcFile(_ path: String) -> String? {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
+            var bytes: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                bytes += buffer[0..<n]
+            }
+            return String(decoding: bytes, as: UTF8.self)
+        }
 
         static var blasThreads: Int? {
             typealias Fn = @convention(c) () -> Int32

@@ -27,7 +27,7 @@ struct Madpipe: ParsableCommand {
         version: BuildInfo.description,
         subcommands: [RunCommand.self, StatusCommand.self, ExplainCommand.self, DagCommand.self, ValidateCommand.self,
                       KindsCommand.self, CacheCommand.self, ExecStageCommand.self, BundleCommand.self,
-                      ReportCommand.self, LogCommand.self, RunsCommand.self, CompareCommand.self, PublishCommand.self])
+                      ReportCommand.self, LogCommand.self, RunsCommand.self, CompareCommand.self, PublishCommand.self, ReproduceCommand.self])
 
     /// Parses and runs, mapping errors to exit codes.
     static func runMain() -> Never {
