@@ -5,6 +5,7 @@
 // else. The id sorts by time: YYYYMMDD-HHMMSS-mmm-xxxx (UTC to the millisecond, four random hex
 // digits).
 
+import BuildInfo
 import Foundation
 import PipelineCore
 
@@ -54,6 +55,8 @@ public struct RunManifest: Sendable {
     public var status: String
     public var stages: [(id: String, status: String, key: String?)]
     public var outputs: [PublishedOutput]
+    /// The madpipe code and numeric environment of the process that ran it (nil in older manifests).
+    public var environment: NumericEnvironment?
 
     public init(id: String, time: String, pipeline: String, file: String, digest: String, vars: [String], matrix: [String]) {
         self.id = id
@@ -66,6 +69,7 @@ public struct RunManifest: Sendable {
         status = "running"
         stages = []
         outputs = []
+        environment = .current
     }
 
     /// A new id for a run starting at `date`.
@@ -93,6 +97,7 @@ public struct RunManifest: Sendable {
                 .map([("name", .string(o.name)),
                       ("files", .list(o.files.map { .list([.string($0.path), $0.digest.map(Value.string) ?? .null, .bool($0.exec)]) }))])
             })),
+            ("environment", environment.map { .map($0.fields.map { ($0.name, .string($0.value)) }) } ?? .null),
         ])
     }
 
@@ -104,6 +109,7 @@ public struct RunManifest: Sendable {
                   digest: v["digest"]?.stringValue ?? "", vars: v["vars"]?.listValue?.compactMap(\.stringValue) ?? [],
                   matrix: v["matrix"]?.listValue?.compactMap(\.stringValue) ?? [])
         status = v["status"]?.stringValue ?? "unknown"
+        environment = v["environment"]?.mapValue.map { NumericEnvironment(fields: $0.compactMap { n, v in v.stringValue.map { (n, $0) } }) }
         for s in stages {
             guard let l = s.listValue, l.count == 3, let sid = l[0].stringValue, let st = l[1].stringValue else { return nil }
             self.stages.append((sid, st, l[2].stringValue))

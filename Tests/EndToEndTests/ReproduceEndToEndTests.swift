@@ -1,5 +1,5 @@
-// ReproduceEndToEndTests: the madpipe binary: `--version` names the commit; a run's records carry
-// the code and numeric environment; `reproduce` of an exported bundle (a dataset, command stages,
+// ReproduceEndToEndTests: the madpipe binary: `--version` names the commit; a run's records and
+// manifest carry the code and numeric environment; `reproduce` of an exported bundle (a dataset, command stages,
 // a table and a tiny pretraining) re-runs it from an empty cache or from a stage and matches
 // exactly; a bundle whose published table its pipeline no longer makes (an undeclared input
 // changed) is a mismatch naming file, row and column unless a tolerance covers it; bundles in a
@@ -73,6 +73,13 @@ final class ReproduceEndToEndTests: XCTestCase {
             for k in ["version", "commit", "dirty", "blas", "blasCore", "blasThreads", "cpu", "os", "swift"] { XCTAssertNotNil(env[k], k) }
             XCTAssertTrue(env["os"]!.hasPrefix("Linux"), env["os"]!)
         }
+
+        // So does the run's manifest.
+        let runs = try FileManager.default.contentsOfDirectory(atPath: s.dir + "/cache/runs").filter { $0.hasSuffix(".json") }
+        XCTAssertEqual(runs.count, 1)
+        let run = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.dir + "/cache/runs/" + runs[0]))) as? [String: Any])
+        let runEnv = try XCTUnwrap(run["environment"] as? [String: String])
+        XCTAssertEqual(runEnv.keys.sorted(), ["blas", "blasCore", "blasThreads", "commit", "cpu", "dirty", "os", "swift", "version"])
 
         let full = try s.run("reproduce", bundle, "--dir", "r1")
         XCTAssertEqual(full.code, 0, full.stdout + full.stderr)
