@@ -35,13 +35,15 @@ struct KindsCommand: ParsableCommand {
                                  .map([("name", .string(p.name)), ("type", .string(p.type.description)),
                                        ("default", p.defaultValue ?? .null), ("required", .bool(p.isRequired)), ("doc", .string(p.doc))])
                              })),
-                             ("inputs", k.inputs.map { .list($0.map { .string($0.name) }) } ?? .string("any"))])
+                             ("inputs", k.inputs.map { .list($0.map { .string($0.name) }) } ?? .string("any")),
+                             ("accepts_partial_gather", .bool(k.acceptsPartialGather))])
             }).prettyJSON())
             return
         }
         for n in names {
             let k = registry[n]!
             print("\(n) (v\(k.version)): \(k.summary)")
+            if k.acceptsPartialGather { print("  under run -k, runs on the gathered instances that succeeded (missing.csv lists the others)") }
             if let inputs = k.inputs, !inputs.isEmpty {
                 print("  inputs:")
                 for i in inputs { print("    \(i.name)\(i.required ? "" : " (optional)"): \(i.doc)") }
