@@ -18,8 +18,12 @@ public struct StageLogEntry: Sendable, Equatable {
     /// The log's object digest (succeeded).
     public var digest: String?
     public var started: String
+    /// The host that ran it (a running execution's pid means something only there).
+    public var host: String
 
-    public init(stage: String, pipeline: String, key: String, state: State, path: String?, digest: String?, started: String) {
+    public init(stage: String, pipeline: String, key: String, state: State, path: String?, digest: String?, started: String,
+                host: String = ProcessInfo.processInfo.hostName) {
+        self.host = host
         self.stage = stage
         self.pipeline = pipeline
         self.key = key
@@ -32,14 +36,15 @@ public struct StageLogEntry: Sendable, Equatable {
     var value: Value {
         .map([("stage", .string(stage)), ("pipeline", .string(pipeline)), ("key", .string(key)),
               ("state", .string(state.rawValue)), ("path", path.map(Value.string) ?? .null),
-              ("digest", digest.map(Value.string) ?? .null), ("started", .string(started))])
+              ("digest", digest.map(Value.string) ?? .null), ("started", .string(started)), ("host", .string(host))])
     }
 
     init?(_ v: Value) {
         guard let stage = v["stage"]?.stringValue, let key = v["key"]?.stringValue,
               let state = v["state"]?.stringValue.flatMap(State.init(rawValue:)) else { return nil }
         self.init(stage: stage, pipeline: v["pipeline"]?.stringValue ?? "", key: key, state: state,
-                  path: v["path"]?.stringValue, digest: v["digest"]?.stringValue, started: v["started"]?.stringValue ?? "")
+                  path: v["path"]?.stringValue, digest: v["digest"]?.stringValue, started: v["started"]?.stringValue ?? "",
+                  host: v["host"]?.stringValue ?? "")
     }
 }
 
@@ -53,10 +58,12 @@ extension Store {
                                        tempDirectory: root + "/tmp")
     }
 
-    /// The latest execution of `stage` (any pipeline using this cache), if one was noted.
+    /// The latest execution of `stage` (any pipeline using this cache), if one was noted. A log
+    /// path outside this cache (an edited entry) is dropped.
     public func latestLog(stage: String) -> StageLogEntry? {
         guard let d = FileSystem.read(logIndexPath(stage: stage)), let v = try? Value.parseJSON(bytes: Array(d)),
-              let e = StageLogEntry(v), e.stage == stage else { return nil }
+              var e = StageLogEntry(v), e.stage == stage else { return nil }
+        if let p = e.path, !p.hasPrefix(root + "/") || p.contains("/../") { e.path = nil }
         return e
     }
 

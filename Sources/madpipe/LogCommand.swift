@@ -74,7 +74,7 @@ struct LogCommand: ParsableCommand {
             printError("madpipe: \(entry.stage) is still running; `madpipe log -f` follows it")
             return
         }
-        let pid = LogCommand.runnerPid(path)
+        let pid = entry.host == ProcessInfo.processInfo.hostName ? LogCommand.runnerPid(path) : nil
         while true {
             usleep(200_000)
             drain()

@@ -27,6 +27,9 @@ struct PublishCommand: ParsableCommand {
 
     func run() throws {
         let store = try cacheOptions.openStore()
+        // Held until this process ends: `cache gc` removes no object while it is copied.
+        let lease = try RunLease.forRun(store) { printError("madpipe: waiting for `cache gc` on \(store.root) to finish") }
+        defer { withExtendedLifetime(lease) {} }
         let manifest = try store.run(named: runId)
         guard !manifest.outputs.isEmpty else {
             print("run \(manifest.id) published nothing")
