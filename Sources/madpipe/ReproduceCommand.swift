@@ -17,6 +17,7 @@ struct ReproduceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reproduce",
         abstract: "Re-run a bundle's pipeline and compare its published outputs with the bundle's.",
+        usage: "madpipe reproduce [<options>] <bundle>",
         discussion: """
         Unpacks the bundle into DIR (default ./reproduce-<bundle name>): pipeline/ (the pipeline \
         and its bundled files), bundle/<pipeline>/ (the bundle's published outputs), cache/ and \
@@ -27,7 +28,8 @@ struct ReproduceCommand: ParsableCommand {
         Examples:
           madpipe reproduce results.tar.zst
           madpipe reproduce results.tar.zst --from 'evaluate*' --tolerance auroc=1e-6
-          madpipe reproduce results.tar.zst --tolerance 1e-6 --tolerance quirkiness.csv:coefficient=1e-3
+          madpipe reproduce results.tar.zst --tolerance 1e-6 \\
+            --tolerance quirkiness.csv:coefficient=1e-3
         """)
 
     @Argument(help: "The bundle (.tar.zst).") var bundle: String
