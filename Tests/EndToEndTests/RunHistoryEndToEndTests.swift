@@ -299,4 +299,45 @@ final class RunHistoryEndToEndTests: XCTestCase {
         let log = try s.run("log", "slow")
         XCTAssertTrue(log.stdout.contains("started") && log.stderr.contains("interrupted"), log.stdout + log.stderr)
     }
+
+    /// evaluate gathers the scores of two activation sources; one source is broken, so its fit and
+    /// score are skipped: under -k evaluate still tables the other, and missing.csv says why.
+    func testEvaluateRunsOnTheScoresThatSucceeded() throws {
+        let s = try Sandbox("partial-eval")
+        try DetectorPipelineTests.writeActivations(to: s.dir + "/good")
+        try s.write("bad/README", "not activations")
+        try s.write("p.yaml", """
+        pipeline: pe
+        matrix:
+          src: [good, bad]
+        stages:
+          acts:
+            kind: load-activations
+            over: [src]
+            params: {path: "${src}"}
+          fit:
+            kind: fit-detector
+            over: [src]
+            inputs: {activations: acts}
+            params: {detector: mahalanobis}
+          score:
+            kind: score
+            over: [src]
+            inputs: {detector: fit, activations: acts}
+          eval:
+            kind: evaluate
+            inputs: {scores: score}
+            params: {resamples: 10}
+        outputs:
+          eval: eval
+        """)
+        let r = try s.run("run", "p.yaml", "-k")
+        XCTAssertEqual(r.code, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("partial  eval ran without 1 input(s)"), r.stderr)
+        let auroc = DetectorPipelineTests.table(s.read("results/pe/eval/auroc.csv"))
+        XCTAssertFalse(auroc.rows.isEmpty, "auroc.csv of the good source is published")
+        let missing = s.lines("results/pe/eval/missing.csv")
+        XCTAssertEqual(missing.count, 2, "\(missing)")
+        XCTAssertTrue(missing.last?.hasPrefix("score[src=bad],\"skipped: needs acts[src=bad], which failed: ") == true, "\(missing)")
+    }
 }
