@@ -17,7 +17,7 @@ struct CompareCommand: ParsableCommand {
         discussion: """
         A run is its id, a unique prefix of one, or `latest` (`madpipe runs` lists them). Each CSV \
         both runs published (by output and path) is compared: key columns are the non-numeric ones; \
-        for each numeric column the table shows A, B and B - A. The first column marks a row:
+        for each numeric column the table shows A, B and B - A. The first column marks a row: \
         '*' a value differs, '-' only in A, '+' only in B.
 
         Examples:

@@ -12,7 +12,7 @@ struct RunsCommand: ParsableCommand {
         abstract: "List the runs recorded in the cache: id, time, status, overrides, outputs.",
         discussion: """
         Every `madpipe run` records a manifest in <cache>/runs/<id>.json: the pipeline and its \
-        digest, -p and -m overrides, each stage's status and key, and every published file's digest.
+        digest, -p and -m overrides, each stage's status and key, and every published file's digest. \
         A run id, a unique prefix of one, or `latest` names a run for `compare` and `publish`.
 
         Examples:
