@@ -6,27 +6,23 @@ import Foundation
 import XCTest
 
 final class StoreIntegrityEndToEndTests: XCTestCase {
-    /// The store path of every object named by the record of the only stage whose id is `stage`.
-    func objectFiles(_ s: Sandbox, stage: String) throws -> [String] {
+    /// The record (as JSON) of the only stage whose id is `stage`.
+    func record(_ s: Sandbox, stage: String) throws -> [String: Any] {
         let dir = s.dir + "/cache/stages"
         for name in try FileManager.default.contentsOfDirectory(atPath: dir) {
             let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + name))) as! [String: Any]
-            guard obj["stage"] as? String == stage else { continue }
-            return (obj["objects"] as! [String]).map { s.dir + "/cache/objects/" + $0.prefix(2) + "/" + $0.dropFirst(2) }
+            if obj["stage"] as? String == stage { return obj }
         }
         XCTFail("no record for \(stage)")
-        return []
+        return [:]
     }
 
-    func key(_ s: Sandbox, stage: String) throws -> String {
-        let dir = s.dir + "/cache/stages"
-        for name in try FileManager.default.contentsOfDirectory(atPath: dir) {
-            let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + name))) as! [String: Any]
-            if obj["stage"] as? String == stage { return obj["key"] as! String }
-        }
-        XCTFail("no record for \(stage)")
-        return ""
+    /// The store path of every object the stage's record names.
+    func objectFiles(_ s: Sandbox, stage: String) throws -> [String] {
+        ((try record(s, stage: stage))["objects"] as? [String] ?? []).map { s.dir + "/cache/objects/" + $0.prefix(2) + "/" + $0.dropFirst(2) }
     }
+
+    func key(_ s: Sandbox, stage: String) throws -> String { (try record(s, stage: stage))["key"] as? String ?? "" }
 
     func fileStat(_ path: String) -> stat {
         var st = stat()
