@@ -1,8 +1,8 @@
 // ResultComparison: compares two directories of published outputs (a bundle's and a re-run's,
 // for `madpipe reproduce`) file by file. Identical bytes match. CSV tables are compared cell by
 // cell: text and integers exactly, floating-point numbers within a tolerance (ToleranceRules);
-// other files must be identical. Each file gets a verdict and its largest differences, located
-// by file, row and column.
+// other files must be identical, except for a line naming the madpipe build that made them (the
+// report's footer). Each file gets a verdict and its largest differences, by file, row and column.
 
 import Foundation
 import PipelineCore
@@ -101,12 +101,16 @@ public struct FileVerdict: Sendable {
 }
 
 public enum ResultComparison {
+    /// Marks the line of a text output that names the madpipe build that made it (the HTML report's
+    /// footer); two files that differ only there match.
+    public static let buildLineMarker = "id=\"madpipe-build\""
+
     /// Compares every file under `expected` (the bundle's outputs) with the same path under
-    /// `found` (the re-run's), and reports files only the re-run has.
+    /// `found` (the re-run's), and reports files only the re-run has; sorted by path.
     public static func compare(expected: String, found: String, tolerances: ToleranceRules) -> [FileVerdict] {
         let a = files(under: expected), b = files(under: found)
         var verdicts: [FileVerdict] = []
-        for f in a {
+        for f in a.sorted() {
             guard b.contains(f) else { verdicts.append(FileVerdict(file: f, state: .missing)); continue }
             verdicts.append(compareFile(f, expected: expected + "/" + f, found: found + "/" + f, tolerances: tolerances))
         }
@@ -135,6 +139,13 @@ public enum ResultComparison {
         var v = FileVerdict(file: name, state: .differs)
         if let tx, let ty, !tx.contains("\0"), !ty.contains("\0") {
             let la = tx.components(separatedBy: "\n"), lb = ty.components(separatedBy: "\n")
+            // A report made by another build differs in its build line only: that is noted, not a mismatch.
+            let isBuild = { (l: String) in l.contains(buildLineMarker) }
+            if la.filter({ !isBuild($0) }) == lb.filter({ !isBuild($0) }) {
+                v.state = .withinTolerance
+                v.detail = "differs only in the line naming the madpipe build: " + (lb.first(where: isBuild) ?? "")
+                return v
+            }
             let n = zip(la, lb).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(la.count, lb.count)
             v.detail = "text differs from line \(n + 1) (\(la.count) lines in the bundle, \(lb.count) re-run)"
             v.differences = [Difference(row: n + 1, column: nil, expected: n < la.count ? la[n] : "(end of file)",

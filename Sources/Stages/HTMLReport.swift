@@ -1,6 +1,8 @@
 // HTMLReport: writes the report directory: a self-contained index.html (inline CSS and SVG,
-// no external resources), figures/*.svg and the tables it was built from.
+// no external resources), figures/*.svg and the tables it was built from. Its footer names the
+// madpipe build (version, commit, dirty) that made it.
 
+import BuildInfo
 import Foundation
 
 /// Renders and writes the HTML report.
@@ -90,7 +92,11 @@ public enum HTMLReport {
         } else {
             h += "<p class=\"unavailable\">not available: no timings were given</p>\n"
         }
-        h += "</section>\n</body>\n</html>\n"
+        h += "</section>\n"
+        // The code that made the report, on a line of its own: `madpipe reproduce` compares the
+        // rest of the report and only notes this line (ResultComparison.buildLineMarker).
+        h += "<footer id=\"madpipe-build\">made by madpipe \(escape(BuildInfo.description))</footer>\n"
+        h += "</body>\n</html>\n"
         return h
     }
 

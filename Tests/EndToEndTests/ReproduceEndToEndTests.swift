@@ -5,6 +5,8 @@
 // changed) is a mismatch naming file, row and column unless a tolerance covers it; bundles in a
 // newer record or bundle format are refused naming the format.
 
+import BuildInfo
+import Executors
 import Foundation
 import XCTest
 
@@ -33,10 +35,14 @@ final class ReproduceEndToEndTests: XCTestCase {
           pt:
             kind: pretrain
             params: {family: llama, d_model: 16, layers: 1, heads: 2, d_ff: 32, max_seq: 32, examples: 400, batch: 4, steps: 40, lr: 0.01}
+          report:
+            kind: report
+            params: {title: repro}
         outputs:
           table.csv: table/table.csv
           history.csv: pt/history.csv
           checkpoint: pt/checkpoint
+          report: report
         """
     }
 
@@ -65,7 +71,7 @@ final class ReproduceEndToEndTests: XCTestCase {
         let bundle = try exported(s)
         // Every record names the code and the numeric environment it ran with.
         let records = try FileManager.default.contentsOfDirectory(atPath: s.dir + "/cache/stages").filter { $0.hasSuffix(".json") }
-        XCTAssertEqual(records.count, 5)
+        XCTAssertEqual(records.count, 6)
         for name in records {
             let r = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.dir + "/cache/stages/" + name))) as? [String: Any])
             XCTAssertEqual(r["format"] as? Int, 2)
@@ -83,8 +89,8 @@ final class ReproduceEndToEndTests: XCTestCase {
 
         let full = try s.run("reproduce", bundle, "--dir", "r1")
         XCTAssertEqual(full.code, 0, full.stdout + full.stderr)
-        XCTAssertTrue(full.stdout.contains("re-run: 5 stage instance(s) computed, 0 reused"), full.stdout)
-        for f in ["table.csv", "history.csv", "checkpoint/"] { XCTAssertTrue(full.stdout.contains("ok       \(f)"), full.stdout) }
+        XCTAssertTrue(full.stdout.contains("re-run: 6 stage instance(s) computed, 0 reused"), full.stdout)
+        for f in ["table.csv", "history.csv", "checkpoint/", "report/report/index.html"] { XCTAssertTrue(full.stdout.contains("ok       \(f)"), full.stdout) }
         XCTAssertTrue(full.stdout.contains("reproduced: all "), full.stdout)
         let report = try XCTUnwrap(s.read("r1/reproduce-report.txt"))
         XCTAssertTrue(report.contains("ok       table.csv: identical"), report)
@@ -93,7 +99,7 @@ final class ReproduceEndToEndTests: XCTestCase {
 
         let partial = try s.run("reproduce", bundle, "--dir", "r2", "--from", "count")
         XCTAssertEqual(partial.code, 0, partial.stdout + partial.stderr)
-        XCTAssertTrue(partial.stdout.contains("re-run: 3 stage instance(s) computed, 2 reused from the bundle"), partial.stdout)
+        XCTAssertTrue(partial.stdout.contains("re-run: 3 stage instance(s) computed, 3 reused from the bundle"), partial.stdout)
 
         // The scratch directory must be new.
         XCTAssertEqual(try s.run("reproduce", bundle, "--dir", "r2").code, 2)
@@ -167,5 +173,24 @@ final class ReproduceEndToEndTests: XCTestCase {
         let b = try s.run("reproduce", newerBundle, "--dir", "r2")
         XCTAssertEqual(b.code, 1, b.stdout)
         XCTAssertTrue(b.stderr.contains("unknown bundle format version 3"), b.stderr)
+    }
+
+    func testAReportFromAnotherBuildDiffersOnlyInItsBuildLine() throws {
+        let s = try Sandbox("repro-report")
+        try s.write("p.yaml", "pipeline: rep\nstages:\n  report:\n    kind: report\n    params: {title: t}\noutputs:\n  report: report\n")
+        XCTAssertEqual(try s.run("run", "p.yaml", "-q").code, 0)
+        let html = try XCTUnwrap(s.read("results/rep/report/report/index.html"))
+        let footer = try XCTUnwrap(html.components(separatedBy: "\n").first { $0.contains(ResultComparison.buildLineMarker) })
+        XCTAssertTrue(footer.contains("madpipe \(BuildInfo.version) (commit \(BuildInfo.commit), "), footer)
+
+        // The same report from another commit matches, noting the build; any other change does not.
+        try FileManager.default.copyItem(atPath: s.dir + "/results/rep", toPath: s.dir + "/other")
+        try s.write("other/report/report/index.html", html.replacingOccurrences(of: BuildInfo.commit, with: String(repeating: "0", count: 40)))
+        let same = ResultComparison.compare(expected: s.dir + "/results/rep", found: s.dir + "/other", tolerances: ToleranceRules())
+        XCTAssertEqual(same.map(\.state), [.withinTolerance, .identical], "\(same)")
+        XCTAssertTrue(same[0].detail.contains("differs only in the line naming the madpipe build"), same[0].detail)
+        try s.write("other/report/report/index.html", html.replacingOccurrences(of: "<h1>", with: "<h1>x"))
+        let changed = ResultComparison.compare(expected: s.dir + "/results/rep", found: s.dir + "/other", tolerances: ToleranceRules())
+        XCTAssertEqual(changed.map(\.state), [.differs, .identical])
     }
 }
