@@ -26,6 +26,7 @@ public struct SlurmJobSpec: Equatable {
         if let m = resources.memory { args.append("--mem=\(SlurmJobSpec.megabytes(m))M") }
         if let t = resources.time { args.append("--time=" + SlurmJobSpec.timeLimit(seconds: t)) }
         if let g = resources.gres { args.append("--gres=" + g) }
+        if let n = resources.gpus { args.append("--gres=gpu:\(n)") }
         if let c = comment { args.append("--comment=" + c) }
         if let p = settings.partition { args.append("--partition=" + p) }
         if let a = settings.account { args.append("--account=" + a) }
@@ -35,7 +36,10 @@ public struct SlurmJobSpec: Equatable {
         var words = [settings.binary, "exec-stage", settings.pipelinePath, stageId]
         for o in settings.overrides { words += ["-p", o] }
         words += ["--cache", settings.cacheRoot]
-        script = "#!/bin/sh\n# madpipe stage \(SlurmJobSpec.commentSafe(stageId)) (key \(key))\n"
+        // GPUs are also a directive in the script, so the script alone (resubmitted by hand)
+        // still asks for them.
+        let gpuDirective = resources.gpus.map { "#SBATCH --gres=gpu:\($0)\n" } ?? ""
+        script = "#!/bin/sh\n" + gpuDirective + "# madpipe stage \(SlurmJobSpec.commentSafe(stageId)) (key \(key))\n"
             + "exec " + words.map(SlurmJobSpec.shellQuote).joined(separator: " ")
             + " --executor-name \"slurm:$SLURM_JOB_ID\"\n"
     }

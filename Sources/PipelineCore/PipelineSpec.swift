@@ -77,12 +77,15 @@ public struct Resources: Equatable, Sendable {
     public var time: Int? = nil
     /// Generic resources, e.g. `gpu:1` (Slurm's --gres).
     public var gres: String? = nil
+    /// GPUs, if declared: the portable spelling of `gres: gpu:N` (Slurm's --gres=gpu:N).
+    public var gpus: Int? = nil
 
-    public init(cpus: Int = 1, memory: Int? = nil, time: Int? = nil, gres: String? = nil) {
+    public init(cpus: Int = 1, memory: Int? = nil, time: Int? = nil, gres: String? = nil, gpus: Int? = nil) {
         self.cpus = cpus
         self.memory = memory
         self.time = time
         self.gres = gres
+        self.gpus = gpus
     }
 }
 

@@ -6,7 +6,7 @@ import Foundation
 public enum SpecParser {
     static let topLevelKeys = ["pipeline", "description", "include", "vars", "matrix", "stages", "outputs", "executor"]
     static let stageKeys = ["kind", "description", "over", "inputs", "params", "resources"]
-    static let resourceKeys = ["cpus", "memory", "time", "gres"]
+    static let resourceKeys = ["cpus", "memory", "time", "gres", "gpus"]
 
     /// Reads a pipeline file and everything it includes.
     public static func load(path: String) throws -> PipelineSpec {
@@ -230,10 +230,19 @@ public enum SpecParser {
                 r.time = secs
             case "gres":
                 r.gres = try string(v, field: "resources.gres")
+            case "gpus":
+                guard case let .scalar(.int(n), _) = v, n >= 1 else {
+                    throw PipelineError.wrongType(v.location, field: "resources.gpus", expected: "a positive int", got: describe(v))
+                }
+                r.gpus = n
             default:
                 throw PipelineError.unknownKey(k.location, key: k.value, within: "resources",
                                                suggestion: suggestion(for: k.value, among: resourceKeys))
             }
+        }
+        if r.gpus != nil, r.gres != nil {
+            throw PipelineError.invalidValue(node.location, field: "resources.gpus",
+                                             problem: "give gpus (sent as --gres=gpu:N) or gres, not both; write other generic resources in gres with the GPUs, e.g. gres: gpu:1,shard:2")
         }
         return r
     }

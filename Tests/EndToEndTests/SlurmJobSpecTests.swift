@@ -36,6 +36,34 @@ final class SlurmJobSpecTests: XCTestCase {
         XCTAssertTrue(bare.arguments.contains("--cpus-per-task=1"))
     }
 
+    /// `resources: {gpus: 1}` in a pipeline file becomes `--gres=gpu:1` for sbatch and in the
+    /// script's #SBATCH lines; gpus with gres, or a non-positive count, is a located error.
+    func testGPUsMapToGres() throws {
+        func parse(_ resources: String) throws -> PipelineSpec {
+            try SpecParser.parse("""
+            pipeline: g
+            stages:
+              s:
+                kind: write
+                params: {text: x}
+                resources: \(resources)
+            """, file: "/p/g.yaml")
+        }
+        let spec = try parse("{gpus: 1, cpus: 4}")
+        let resources = try XCTUnwrap(spec.stages.first?.resources)
+        XCTAssertEqual(resources.gpus, 1)
+        let job = SlurmJobSpec(stageId: "s", key: "k", pipelineName: "g", resources: resources, settings: settings(), logPath: "/l")
+        XCTAssertTrue(job.arguments.contains("--gres=gpu:1"), "\(job.arguments)")
+        XCTAssertTrue(job.script.hasPrefix("#!/bin/sh\n#SBATCH --gres=gpu:1\n"), job.script)
+        let none = SlurmJobSpec(stageId: "s", key: "k", pipelineName: "g", resources: Resources(cpus: 4), settings: settings(), logPath: "/l")
+        XCTAssertFalse(none.script.contains("#SBATCH"))
+        XCTAssertFalse(none.arguments.contains { $0.hasPrefix("--gres") })
+        for (bad, message) in [("{gpus: 0}", "resources.gpus"), ("{gpus: two}", "resources.gpus"),
+                               ("{gpus: 1, gres: \"gpu:2\"}", "not both")] {
+            XCTAssertThrowsError(try parse(bad), bad) { XCTAssertTrue("\($0)".contains(message), "\(bad): \($0)") }
+        }
+    }
+
     /// The script's command line, as /bin/sh itself splits it, is exactly the intended argv.
     func testScriptQuotingSurvivesTheShell() throws {
         let spec = SlurmJobSpec(stageId: "s[msg=a 'b' $x]", key: "k", pipelineName: "p", resources: Resources(),
