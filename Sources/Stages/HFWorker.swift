@@ -230,6 +230,7 @@ enum HFWorker {
         env["PYTHONPATH"] = (worker as NSString).deletingLastPathComponent
         env["PYTHONDONTWRITEBYTECODE"] = "1"   // the worker directory is digested into the key
         env["PYTHONNOUSERSITE"] = "1"
+        env["PYTHONHASHSEED"] = "0"            // set orders (e.g. peft's target modules) repeat
         env["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
         env["TRANSFORMERS_VERBOSITY"] = "error"
         env["MADPIPE_STAGE"] = context.stageId

@@ -321,4 +321,64 @@ final class RealModelEndToEndTests: XCTestCase {
             }
         }
     }
+
+    // MARK: resumable fine-tuning
+
+    /// hf-finetune killed (SIGKILL to madpipe, so the worker dies with it) after it saved a
+    /// checkpoint resumes from its last checkpoint in ${work} and ends with the files of an
+    /// uninterrupted run, byte for byte.
+    func testKilledFinetuneResumesAndMatchesUninterruptedRun() throws {
+        let python = try torchPython()
+        let pipeline = """
+        pipeline: ft
+        stages:
+        \(Self.data)
+          ft:
+            kind: hf-finetune
+            inputs: {data: data}
+            params: {model: models/llama, steps: 1024, batch: 8, lr: 0.001, lora_rank: 4, patience: 0}
+        outputs:
+          ft: ft
+        """
+        let killed = try Sandbox("hf-ft-killed"), whole = try Sandbox("hf-ft-whole")
+        for s in [killed, whole] {
+            try makeTiny(python, arch: "llama", out: s.dir + "/models/llama")
+            try s.write("p.yaml", pipeline)
+        }
+        let (p, _, _) = killed.process(["run", "p.yaml"])
+        try p.run()
+        let deadline = Date().addingTimeInterval(120)
+        var saved = false
+        while Date() < deadline && p.isRunning && !saved {
+            let work = (try? FileManager.default.contentsOfDirectory(atPath: killed.dir + "/cache/work")) ?? []
+            saved = work.contains { FileManager.default.fileExists(atPath: killed.dir + "/cache/work/\($0)/checkpoint-16/resume.pt") }
+            if !saved { usleep(20_000) }
+        }
+        XCTAssertTrue(saved, "checkpoint-16 never appeared in ${work}")
+        XCTAssertTrue(p.isRunning, "the fine-tuning ended before it could be killed")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+
+        let r = try killed.run("run", "p.yaml")
+        XCTAssertEqual(r.code, 0, r.stdout + r.stderr)
+        let log = try killed.run("log", "ft").stdout
+        XCTAssertTrue(log.contains("resumed from checkpoint-"), String(log.suffix(2000)))
+        XCTAssertEqual(try whole.run("run", "p.yaml").code, 0)
+        let out = "/results/ft/ft/"
+        let names = try FileManager.default.subpathsOfDirectory(atPath: whole.dir + out).sorted()
+        XCTAssertEqual(try FileManager.default.subpathsOfDirectory(atPath: killed.dir + out).sorted(), names)
+        XCTAssertTrue(names.contains("checkpoint-1024/adapter_model.safetensors"), "\(names)")
+        XCTAssertFalse(names.contains { $0.hasSuffix("resume.pt") }, "optimizer state stays in ${work}")
+        for name in names where !FileSystemCheck.isDirectory(whole.dir + out + name) {
+            XCTAssertEqual(FileManager.default.contents(atPath: killed.dir + out + name),
+                           FileManager.default.contents(atPath: whole.dir + out + name), name)
+        }
+    }
+}
+
+enum FileSystemCheck {
+    static func isDirectory(_ path: String) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
+    }
 }

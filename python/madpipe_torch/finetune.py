@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 
-from .common import WorkerError, answer_sequences, load_model, load_tokenizer, pad_right, setup_torch, inspect_model, TOKENIZER_FILES, BYTE_TOKENIZER_MARK
+from .common import WorkerError, model_label, answer_sequences, load_model, load_tokenizer, pad_right, setup_torch, inspect_model, TOKENIZER_FILES, BYTE_TOKENIZER_MARK
 
 DEFAULT_TARGETS = {"llama": ["q_proj", "k_proj", "v_proj", "gate_proj", "up_proj", "down_proj"],
                    "mistral": ["q_proj", "k_proj", "v_proj", "gate_proj", "up_proj", "down_proj"],
@@ -88,6 +88,20 @@ def save_checkpoint(model, request, kind, step, state, resume):
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     model.save_pretrained(tmp)
+    # peft writes the base model's local path and a model card: keep the checkpoint free of this
+    # machine's paths, so the same training gives the same files anywhere.
+    readme = os.path.join(tmp, "README.md")
+    if os.path.exists(readme):
+        os.remove(readme)
+    adapter_cfg = os.path.join(tmp, "adapter_config.json")
+    if os.path.exists(adapter_cfg):
+        with open(adapter_cfg) as f:
+            cfg = json.load(f)
+        cfg["base_model_name_or_path"] = model_label(request["model"])
+        if isinstance(cfg.get("target_modules"), list):   # a set in peft: its order follows the hash seed
+            cfg["target_modules"] = sorted(cfg["target_modules"])
+        with open(adapter_cfg, "w") as f:
+            json.dump(cfg, f, indent=2, sort_keys=True)
     if request["lora_rank"] == 0:
         src = request["model"].get("dir")
         if kind == "native":
@@ -147,7 +161,7 @@ def finetune(request, progress):
     warmup = max(1, int(round(request["warmup"] * steps)))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup))
     evals = schedule(steps)
-    log, best, since_best, start = [], None, 0, 1
+    log, best, since_best, start, running = [], None, 0, 1, []
     resumed = latest_checkpoint(request["work"])
     if resumed is not None:
         r = torch.load(os.path.join(request["work"], f"checkpoint-{resumed}", "resume.pt"), weights_only=False)
@@ -158,10 +172,10 @@ def finetune(request, progress):
         opt.load_state_dict(r["optimizer"])
         sched.load_state_dict(r["scheduler"])
         log, best, since_best, start = r["log_history"], r["best"], r["since_best"], resumed + 1
+        running = r["running"]
         progress(f"resumed from checkpoint-{resumed}")
         if r.get("stopped"):
             start = steps + 1
-    running = []
     for step in range(start, steps + 1):
         idx = batch_indices(rows, step, batch, seed)
         loss = answer_loss(model, [tseqs[i] for i in idx], [ttargets[i] for i in idx], device)
@@ -186,7 +200,7 @@ def finetune(request, progress):
                  "best_model_checkpoint": f"checkpoint-{best['step']}", "train_batch_size": batch}
         save_checkpoint(model, request, kind, step, state,
                         {"trainable": trainable_state(model), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                         "log_history": log, "best": best, "since_best": since_best, "stopped": stop})
+                         "log_history": log, "best": best, "since_best": since_best, "stopped": stop, "running": running})
         progress(f"step {step}/{steps}: eval_loss {v:.6f} (best {best['eval_loss']:.6f} at {best['step']})")
         if stop:
             progress(f"stopping: {since_best} evaluations without a new best")
