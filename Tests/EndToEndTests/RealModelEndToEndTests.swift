@@ -297,9 +297,19 @@ final class RealModelEndToEndTests: XCTestCase {
             kind: hf-extract
             inputs: {model: model, data: data}
             params: {batch: 5, dtype: float32, device: cpu}
+          native-attr:
+            kind: extract-attribution
+            inputs: {model: model, data: data}
+            params: {splits: [trusted, test], pca_k: 2, batch: 8}
+          torch-attr:
+            kind: hf-attribution
+            inputs: {model: model, data: data}
+            params: {splits: [trusted, test], pca_k: 2, batch: 5, dtype: float32, device: cpu}
         outputs:
           native: native
           torch: torch
+          native-attr: native-attr
+          torch-attr: torch-attr
         """)
         let r = try s.run("run", "p.yaml")
         XCTAssertEqual(r.code, 0, r.stdout + r.stderr)
@@ -318,6 +328,24 @@ final class RealModelEndToEndTests: XCTestCase {
             }
             for key in ["format", "split", "layers", "position", "dataset"] {
                 XCTAssertEqual(a.metadata[key], b.metadata[key], "\(split) metadata \(key)")
+            }
+        }
+        // hf-attribution computes extract-attribution's features (mean ablation, top-2 PCA).
+        for split in ["trusted", "test"] {
+            let a = try SafeTensorsFile(path: s.dir + "/results/cross/native-attr/\(split)/activations.safetensors")
+            let b = try SafeTensorsFile(path: s.dir + "/results/cross/torch-attr/\(split)/activations.safetensors")
+            XCTAssertEqual(Set(a.tensors.keys), Set(b.tensors.keys), split)
+            for l in 0..<config.nLayers {
+                let x = try a.tensor("heads.\(l)"), y = try b.tensor("heads.\(l)")
+                XCTAssertEqual(x.shape, y.shape)
+                let scale = x.data.map(abs).max() ?? 0
+                XCTAssertGreaterThan(scale, 0, "\(split) heads.\(l) is all zeros")
+                let relative = maxDifference(x.data, y.data) / scale
+                XCTAssertLessThanOrEqual(relative, 1e-3, "\(split) heads.\(l): max |difference| / max |feature| = \(relative)")
+                print("attribution native vs transformers, \(split) heads.\(l): max |feature| \(scale), relative difference \(relative)")
+            }
+            for key in ["features", "ablation", "pca_k", "layers"] {
+                XCTAssertEqual(a.metadata[key], b.metadata[key], "\(split) attribution metadata \(key)")
             }
         }
     }
