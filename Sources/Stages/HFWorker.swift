@@ -30,7 +30,7 @@ enum HFWorker {
         [
             ParamSpec("model", .path, default: .string(""),
                       "A local model directory (config.json, weights, tokenizer; or a madpipe checkpoint), relative to the pipeline file; its files' digests are part of the cache key. Or give `hub` and `revision`, or a `model` input."),
-            ParamSpec("hub", .string, default: .string(""), "A Hugging Face hub id (org/name), loaded at `revision`."),
+            ParamSpec("hub", .string, default: .string(""), "A Hugging Face hub id (org/name), loaded at `revision`; or org/name@COMMIT in one value."),
             ParamSpec("revision", .string, default: .string(""), "The hub commit: 40 hex digits (a branch or tag can move, so it could not name the weights)."),
             ParamSpec("python", .string, default: .string(""),
                       "Python interpreter with the worker's pinned requirements; empty = $MADPIPE_PYTHON, else python3. A relative path is relative to the pipeline file. The versions are checked against python/madpipe_torch/requirements.txt."),
@@ -48,8 +48,18 @@ enum HFWorker {
 
     /// Checks that need no Python: one model source in the params at most, a revision that is a
     /// commit, a model directory holding config.json, weights and a supported architecture.
+    /// The hub id and revision: `hub: org/name@commit` (one value, handy as a matrix value) or
+    /// `hub` and `revision`.
+    static func hubAndRevision(_ p: Params) -> (hub: String, revision: String) {
+        let hub = p.string("hub")
+        if let at = hub.firstIndex(of: "@"), p.string("revision").isEmpty {
+            return (String(hub[..<at]), String(hub[hub.index(after: at)...]))
+        }
+        return (hub, p.string("revision"))
+    }
+
     static func validate(_ p: Params, at location: SourceLocation) throws {
-        let dir = p.string("model"), hub = p.string("hub"), rev = p.string("revision")
+        let dir = p.string("model"), (hub, rev) = hubAndRevision(p)
         if !dir.isEmpty && !hub.isEmpty {
             throw PipelineError.invalidValue(location, field: "hub", problem: "give either `model` (a local directory) or `hub`, not both")
         }
@@ -115,10 +125,28 @@ enum HFWorker {
         guard sources == 1 else {
             throw StageError("field 'model': give exactly one model: the `model` param (a directory), `hub` with `revision`, or a `model` input (\(sources) given)")
         }
+        var spec: [(String, Value)], label: String
         if !p.string("hub").isEmpty {
-            guard context.inputs["adapter"] == nil else { throw StageError("input 'adapter': LoRA adapters on hub models are not supported yet; download the model into a directory") }
-            return [("hub", .string(p.string("hub"))), ("revision", .string(p.string("revision"))), ("field", .string("hub"))]
+            let (hub, revision) = hubAndRevision(p)
+            spec = [("hub", .string(hub)), ("revision", .string(revision)), ("field", .string("hub"))]
+            label = hub + "@" + revision
+        } else {
+            (spec, label) = try localModel(context, p: p, fromInput: fromInput)
         }
+        if let adapter = context.inputs["adapter"]?.first {
+            var a = adapter.path
+            if FileSystem.exists(a + "/checkpoint/adapter_config.json") { a += "/checkpoint" }
+            guard FileSystem.exists(a + "/adapter_config.json") else {
+                throw StageError("input 'adapter' (\(adapter.stageId)): no adapter_config.json in \(adapter.path) or its checkpoint/; a full fine-tune's checkpoint is a `model` input instead")
+            }
+            spec.append(("adapter", .string(a)))
+            label += " + adapter \(adapter.stageId) \(adapter.digest)"
+        }
+        return spec + [("label", .string(label))]
+    }
+
+    /// A model directory from the `model` param or input, checked, with its label.
+    static func localModel(_ context: StageContext, p: Params, fromInput: InputArtifact?) throws -> ([(String, Value)], String) {
         var dir: String, field: String, label: String
         if let input = fromInput {
             dir = input.path
@@ -132,17 +160,7 @@ enum HFWorker {
         }
         if let problem = modelDirectoryProblem(dir) { throw StageError("field '\(field)': \(problem)") }
         if label.isEmpty { label = "blake3:" + (try directoryDigest(dir)) }
-        var spec: [(String, Value)] = [("dir", .string(dir)), ("field", .string("model"))]
-        if let adapter = context.inputs["adapter"]?.first {
-            var a = adapter.path
-            if FileSystem.exists(a + "/checkpoint/adapter_config.json") { a += "/checkpoint" }
-            guard FileSystem.exists(a + "/adapter_config.json") else {
-                throw StageError("input 'adapter' (\(adapter.stageId)): no adapter_config.json in \(adapter.path) or its checkpoint/; a full fine-tune's checkpoint is a `model` input instead")
-            }
-            spec.append(("adapter", .string(a)))
-            label += " + adapter \(adapter.stageId) \(adapter.digest)"
-        }
-        return spec + [("label", .string(label))]
+        return ([("dir", .string(dir)), ("field", .string("model"))], label)
     }
 
     /// BLAKE3 of the sorted list of (relative path, file digest) of every file under `dir`.

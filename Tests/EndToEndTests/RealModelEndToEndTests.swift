@@ -128,7 +128,7 @@ final class RealModelEndToEndTests: XCTestCase {
         try cfg.replacingOccurrences(of: "\"model_type\": \"llama\"", with: "\"model_type\": \"bert\"")
             .write(toFile: s.dir + "/bert/config.json", atomically: true, encoding: .utf8)
 
-        func pipeline(_ params: String) throws -> CLIResult {
+        func pipeline(_ params: String, command: String = "run") throws -> CLIResult {
             try s.write("p.yaml", """
             pipeline: bad
             stages:
@@ -138,11 +138,13 @@ final class RealModelEndToEndTests: XCTestCase {
                 inputs: {data: data}
                 params: \(params)
             """)
-            return try s.run("run", "p.yaml")
+            return try s.run(command, "p.yaml")
         }
         let cases: [(String, [String])] = [
             ("{hub: mistralai/Mistral-7B-v0.1, revision: main}", ["p.yaml:6", "invalid 'revision'", "'main' is not a 40-hex commit hash"]),
             ("{hub: mistralai/Mistral-7B-v0.1}", ["p.yaml:6", "invalid 'revision'", "pinned revision"]),
+            ("{hub: \"mistralai/Mistral-7B-v0.1@v0.1\"}", ["p.yaml:6", "invalid 'revision'", "'v0.1' is not a 40-hex commit hash"]),
+            ("{hub: mistralai, revision: 27d67f1b5f57dc0953326b2601d68371d40ea8da}", ["p.yaml:6", "invalid 'hub'", "org/name"]),
             ("{model: noweights}", ["p.yaml:6", "invalid 'model'", "has no weights"]),
             ("{model: bert}", ["p.yaml:6", "invalid 'model'", "unsupported architecture model_type 'bert'"]),
             ("{model: badtok}", ["stage acts failed", "field 'data'", "merges the prompt's end with the answer"]),
@@ -155,8 +157,10 @@ final class RealModelEndToEndTests: XCTestCase {
             let text = r.stdout + r.stderr
             for e in expected { XCTAssertTrue(text.contains(e), "\(params): expected '\(e)' in:\n\(text)") }
         }
-        // The good model passes the same checks.
+        // The good model passes the same checks, and a hub id pinned to a commit validates.
         XCTAssertEqual(try pipeline("{model: good, splits: [test]}").code, 0)
+        let v = try pipeline("{hub: \"mistralai/Mistral-7B-v0.1@27d67f1b5f57dc0953326b2601d68371d40ea8da\"}", command: "validate")
+        XCTAssertEqual(v.code, 0, v.stdout + v.stderr)
     }
 
     /// pipelines/examples/hf-tiny.yaml as CI runs it: fine-tune -> select -> extract ->

@@ -160,10 +160,13 @@ def load_model(spec, dtype, device):
 
 
 def model_label(spec):
-    """What the activation metadata's `model` holds: hub id@revision or the content digest."""
+    """What the activation metadata's `model` holds: madpipe's label (hub id@revision, or the
+    producing stage and digest, or the directory's content digest; plus the adapter's)."""
+    if spec.get("label"):
+        return spec["label"]
     if spec.get("hub"):
         return f"{spec['hub']}@{spec['revision']}"
-    return spec.get("label") or spec.get("dir")
+    return spec.get("dir")
 
 
 # ---- tokenizer ----------------------------------------------------------------------------------
