@@ -1,6 +1,6 @@
 // HTMLReport: writes the report directory: a self-contained index.html (inline CSS and SVG,
 // no external resources), figures/*.svg and the tables it was built from. Its footer names the
-// madpipe build (version, commit, dirty) that made it.
+// madpipe build (version, commit, dirty) and the numeric environment (BLAS, CPU, OS) that made it.
 
 import BuildInfo
 import Foundation
@@ -95,7 +95,9 @@ public enum HTMLReport {
         h += "</section>\n"
         // The code that made the report, on a line of its own: `madpipe reproduce` compares the
         // rest of the report and only notes this line (ResultComparison.buildLineMarker).
-        h += "<footer id=\"madpipe-build\">made by madpipe \(escape(BuildInfo.description))</footer>\n"
+        let env = NumericEnvironment.current.fields.filter { !["version", "commit", "dirty"].contains($0.name) }
+        h += "<footer id=\"madpipe-build\">made by madpipe \(escape(BuildInfo.description)); "
+            + env.map { "\($0.name) \(escape($0.value.replacingOccurrences(of: "\n", with: " ")))" }.joined(separator: "; ") + "</footer>\n"
         h += "</body>\n</html>\n"
         return h
     }

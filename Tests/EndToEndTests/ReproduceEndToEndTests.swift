@@ -182,6 +182,7 @@ final class ReproduceEndToEndTests: XCTestCase {
         let html = try XCTUnwrap(s.read("results/rep/report/report/index.html"))
         let footer = try XCTUnwrap(html.components(separatedBy: "\n").first { $0.contains(ResultComparison.buildLineMarker) })
         XCTAssertTrue(footer.contains("madpipe \(BuildInfo.version) (commit \(BuildInfo.commit), "), footer)
+        for field in ["blas ", "blasCore ", "blasThreads ", "cpu ", "os Linux", "swift "] { XCTAssertTrue(footer.contains(field), footer) }
 
         // The same report from another commit matches, noting the build; any other change does not.
         try FileManager.default.copyItem(atPath: s.dir + "/results/rep", toPath: s.dir + "/other")
