@@ -165,8 +165,10 @@ public struct BundleManifest {
             if let f = rv["format"], f.intValue.map({ $0 < 1 || $0 > StageRecord.formatVersion }) ?? true {
                 let shown = f.intValue.map(String.init) ?? "'\(BundleText.printable(f.description))'"
                 let writer = rv["engine"]?.stringValue.map { " (written by madpipe \(BundleText.printable($0)))" } ?? ""
+                let newer = (f.intValue ?? 0) > StageRecord.formatVersion
                 throw BundleError.badRecord(file: file, key: "records[\(i)]",
-                                            problem: "record format \(shown)\(writer) needs a newer madpipe: this one (\(BuildInfo.version)) reads record formats 1 to \(StageRecord.formatVersion)")
+                                            problem: "record format \(shown)\(writer) " + (newer ? "needs a newer madpipe" : "is not a format madpipe wrote")
+                                                + ": this one (\(BuildInfo.version)) reads record formats 1 to \(StageRecord.formatVersion)")
             }
             guard let r = StageRecord(rv) else { throw BundleError.badRecord(file: file, key: "records[\(i)]", problem: "malformed record") }
             guard BundlePath.isDigest(r.key) else { throw BundleError.badRecord(file: file, key: r.key, problem: "the key is not a SHA-256 digest") }

@@ -51,14 +51,23 @@ struct ReproduceCommand: ParsableCommand {
         if let existing = try? FileManager.default.contentsOfDirectory(atPath: root), !existing.isEmpty {
             throw ValidationError("\(root) is not empty; pass --dir with a new directory or remove it")
         }
+        let created = !FileSystem.exists(root)
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
 
         // 1. Import (verifies every entry) into a cache of its own; pipeline files into pipeline/.
+        // A bundle that does not check out leaves nothing behind.
         var limits = BundleLimits()
         limits.maxRatio = maxRatio
         let bundleCache = root + "/bundle-cache"
-        let report = try BundleImporter.importBundle(path: bundle, into: try Store(root: bundleCache),
+        let report: BundleImportReport
+        do {
+            report = try BundleImporter.importBundle(path: bundle, into: try Store(root: bundleCache),
                                                      pipelineDirectory: root + "/pipeline", limits: limits)
+        } catch {
+            for sub in ["bundle-cache", "pipeline"] { try? FileManager.default.removeItem(atPath: root + "/" + sub) }
+            if created { try? FileManager.default.removeItem(atPath: root) }
+            throw error
+        }
         let m = report.manifest
         let expected = root + "/bundle/" + m.pipeline
         try FileManager.default.createDirectory(atPath: root + "/bundle", withIntermediateDirectories: true)
