@@ -129,7 +129,6 @@ def finetune(request, progress):
     import torch
     spec = request["model"]
     kind, cfg = inspect_model(spec)
-    arch = (cfg or {}).get("model_type") or (cfg or {}).get("family")
     tok = load_tokenizer(spec)
     train, val = request["train"], request["validation"]
     tseqs, answers = answer_sequences(tok, train["prompts"], train["choices"])
@@ -144,6 +143,7 @@ def finetune(request, progress):
     device, dtype = setup_torch(request)
     torch.manual_seed(seed)
     model = load_model(spec, dtype, device)
+    arch = model.config.model_type   # also for hub models, whose config is only known once loaded
     if request["lora_rank"] > 0:
         from peft import LoraConfig, get_peft_model
         targets = request["lora_targets"] or DEFAULT_TARGETS.get(arch)
