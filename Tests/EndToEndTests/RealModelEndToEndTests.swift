@@ -406,6 +406,69 @@ final class RealModelEndToEndTests: XCTestCase {
                            FileManager.default.contents(atPath: whole.dir + out + name), name)
         }
     }
+
+    /// The worker's own pytest-free checks (python -m madpipe_torch.selftest).
+    func testWorkerSelftest() throws {
+        let python = try torchPython()
+        let r = try shell([python, "-m", "madpipe_torch.selftest"], env: ["PYTHONPATH": Self.root + "/python"])
+        XCTAssertEqual(r.code, 0, r.out + r.err)
+        XCTAssertTrue(r.out.contains("selftest: all checks passed"), r.out)
+    }
+
+    /// madpipe's own checkpoints fine-tune in the worker: fully (saved in Hugging Face format with
+    /// the byte-tokenizer mark, then read back as a `model` input) and with LoRA on GPT-2's
+    /// Conv1D projections (an `adapter` input on the native base).
+    func testNativeCheckpointsFinetuneFullyAndWithLoRA() throws {
+        _ = try torchPython()
+        let s = try Sandbox("hf-native-ft")
+        try ModelCheckpoint.save(try Transformer(config: ModelConfig(family: .llama, maxSeq: 64, dModel: 16, nLayers: 2, nHeads: 2, dFF: 32), seed: 3),
+                                 to: s.dir + "/llama", metadata: [:])
+        try ModelCheckpoint.save(try Transformer(config: ModelConfig(family: .gpt2, maxSeq: 64, dModel: 16, nLayers: 2, nHeads: 2, dFF: 32), seed: 4),
+                                 to: s.dir + "/gpt2", metadata: [:])
+        try s.write("p.yaml", """
+        pipeline: nft
+        stages:
+        \(Self.data)
+          full:
+            kind: hf-finetune
+            inputs: {data: data}
+            params: {model: llama, steps: 4, batch: 4, lora_rank: 0, lr: 0.001}
+          full-best:
+            kind: select-checkpoint
+            inputs: {run: full}
+          full-acts:
+            kind: hf-extract
+            inputs: {model: full-best, data: data}
+            params: {splits: [test]}
+          lora:
+            kind: hf-finetune
+            inputs: {data: data}
+            params: {model: gpt2, steps: 4, batch: 4, lora_rank: 2, lr: 0.001}
+          lora-best:
+            kind: select-checkpoint
+            inputs: {run: lora}
+          lora-outs:
+            kind: hf-outputs
+            inputs: {adapter: lora-best, data: data}
+            params: {model: gpt2, splits: [test]}
+        outputs:
+          full: full-best/checkpoint
+          lora: lora-best/checkpoint
+          acts: full-acts/test/activations.safetensors
+          quirkiness.json: lora-outs/quirkiness.json
+        """)
+        let r = try s.run("run", "p.yaml")
+        XCTAssertEqual(r.code, 0, r.stdout + r.stderr)
+        let out = s.dir + "/results/nft/"
+        for f in ["config.json", "model.safetensors", "madpipe-byte-tokenizer.txt", "trainer_state.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out + "full/" + f), f)
+        }
+        for f in ["adapter_config.json", "adapter_model.safetensors", "trainer_state.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out + "lora/" + f), f)
+        }
+        XCTAssertEqual(try SafeTensorsFile(path: out + "acts").metadata["layers"], "3")
+        XCTAssertNotNil(s.read("results/nft/quirkiness.json"))
+    }
 }
 
 enum FileSystemCheck {
