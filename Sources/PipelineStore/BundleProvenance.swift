@@ -10,22 +10,22 @@ import PipelineCore
 public enum BundleProvenance {
     /// The provenance fields, in a fixed order. `created` is an ISO 8601 time chosen by the caller
     /// (the CLI uses $SOURCE_DATE_EPOCH, else the end of the newest stage, so exports repeat).
-    /// `projectDirectory` is the pipeline's directory, whose git commit becomes `pipelineCommit`.
+    /// `projectDirectory` is the pipeline's directory, whose git commit becomes `gitHead`.
     public static func collect(projectDirectory: String, engine: String, created: String) -> [(String, Value)] {
         let env = NumericEnvironment.current
         var fields: [(String, Value)] = [("engine", .string(engine)), ("created", .string(created))]
         for name in ["commit", "dirty", "blas", "blasCore", "cpu", "os", "swift"] {
             fields.append((name, .string(env[name] ?? "unknown")))
         }
-        fields.append(("pipelineCommit", .string(gitCommit(projectDirectory) ?? "unknown")))
+        fields.append(("gitHead", .string(gitCommit(projectDirectory) ?? "unknown")))
         return fields
     }
 
     /// The environment a bundle's provenance describes (the exporting madpipe's), for comparing
-    /// with this machine's: every string field except `created` and `pipelineCommit`.
+    /// with this machine's: every string field except `created` and `gitHead`.
     public static func environment(_ provenance: [(String, Value)]) -> NumericEnvironment {
         NumericEnvironment(fields: provenance.compactMap { name, value in
-            guard !["created", "pipelineCommit"].contains(name), let s = value.stringValue else { return nil }
+            guard !["created", "gitHead"].contains(name), let s = value.stringValue else { return nil }
             return (name == "engine" ? "version" : name, s)
         })
     }
