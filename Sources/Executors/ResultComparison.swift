@@ -80,6 +80,8 @@ public struct Difference: Sendable {
     public var size: Double
     /// The tolerance it was held to (nil when compared exactly).
     public var tolerance: Double?
+    /// `row` is a line of a text file rather than a CSV row.
+    public var isLine = false
 }
 
 /// The outcome for one published file.
@@ -149,7 +151,7 @@ public enum ResultComparison {
             let n = zip(la, lb).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(la.count, lb.count)
             v.detail = "text differs from line \(n + 1) (\(la.count) lines in the bundle, \(lb.count) re-run)"
             v.differences = [Difference(row: n + 1, column: nil, expected: n < la.count ? la[n] : "(end of file)",
-                                        found: n < lb.count ? lb[n] : "(end of file)", size: .infinity, tolerance: nil)]
+                                        found: n < lb.count ? lb[n] : "(end of file)", size: .infinity, tolerance: nil, isLine: true)]
         } else {
             let n = zip(x, y).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(x.count, y.count)
             v.detail = "bytes differ from offset \(n) (\(x.count) bytes in the bundle, \(y.count) re-run)"

@@ -193,7 +193,7 @@ struct ReproduceCommand: ParsableCommand {
 
     /// `row 3, column auroc: bundle 0.75, re-run 0.7501 (relative difference 1.3e-4)`.
     func describe(_ d: Difference) -> String {
-        var s = d.row.map { $0 == 0 ? "header" : "row \($0)" } ?? ""
+        var s = d.row.map { d.isLine ? "line \($0)" : $0 == 0 ? "header" : "row \($0)" } ?? ""
         if let c = d.column { s += ", column \(printable(c))" }
         s += ": bundle \(printable(d.expected)), re-run \(printable(d.found))"
         if d.tolerance != nil, d.size.isFinite { s += String(format: " (difference %.3g)", d.size) }

@@ -93,6 +93,7 @@ final class RealModelEndToEndTests: XCTestCase {
             XCTAssertEqual(f.metadata["position"], "last")
             XCTAssertEqual(f.metadata["dataset"], "data")         // the dataset stage, not a cache hash
             XCTAssertTrue(f.metadata["model"]?.hasPrefix("blake3:") ?? false, "\(f.metadata)")
+            XCTAssertTrue(f.metadata["worker"]?.contains("torch 2.13.0") ?? false, "\(f.metadata)")
             XCTAssertEqual(try f.tensor("layers.2").shape, [testRows.count, 32])
             // Bob is "Bob" in the dataset: the lower-case comparison of hf_extract.py marked nobody.
             XCTAssertEqual(try f.tensor("character").data.filter { $0 == 1 }.count, bobs)

@@ -8,7 +8,7 @@ a_h (mean ablation) or 0 (zero ablation); with top-k PCA one feature per compone
 
 import os
 
-from .common import answer_sequences, batches, decoder_layers, model_label, pad_right
+from .common import answer_sequences, batches, decoder_layers, model_label, pad_right, versions_line
 from .extract import example_tensors
 
 
@@ -117,7 +117,7 @@ def attribution(request, model, tok, device, progress):
         meta = dict(request["metadata"])
         meta.update({"format": "madpipe-activations/1", "split": split["name"], "layers": str(len(feats)), "position": "last",
                      "features": "attribution", "ablation": request["ablation"], "pca_k": str(request["pca_k"]),
-                     "model": model_label(request["model"])})
+                     "model": model_label(request["model"]), "worker": versions_line()})
         d = os.path.join(request["out"], split["name"])
         os.makedirs(d, exist_ok=True)
         save_file(tensors, os.path.join(d, "activations.safetensors"), metadata=meta)

@@ -51,6 +51,12 @@ def installed_versions():
     return out
 
 
+def versions_line():
+    """The worker's package versions as one metadata string (provenance of a result file)."""
+    have = installed_versions()
+    return ", ".join(f"{n} {have[n]}" for n in PINNED)
+
+
 def check_packages():
     """Refuses an interpreter that lacks a pinned package or has another version of it."""
     import sys

@@ -5,7 +5,7 @@ for given token sequences (the cross-check against madpipe's native forward)."""
 
 import os
 
-from .common import ResidualCapture, answer_sequences, batches, model_label, pad_right
+from .common import ResidualCapture, answer_sequences, batches, model_label, pad_right, versions_line
 
 
 def last_token_states(model, seqs, batch, device, want_logits=False):
@@ -53,6 +53,7 @@ def extract(request, model, tok, device, progress):
         tensors.update(example_tensors(split))
         meta = dict(request["metadata"])
         meta["model"] = model_label(request["model"])
+        meta["worker"] = versions_line()
         meta.update({"format": "madpipe-activations/1", "split": split["name"], "layers": str(len(layers)), "position": "last"})
         d = os.path.join(request["out"], split["name"])
         os.makedirs(d, exist_ok=True)
