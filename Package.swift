@@ -43,15 +43,16 @@ let package = Package(
                 swiftSettings: swiftSettings),
 
         // MARK: Science
-        .target(name: "Numerics", dependencies: ["CBLAS"], swiftSettings: swiftSettings),
-        .target(name: "Detectors", dependencies: ["Numerics", "CBLAS"], swiftSettings: swiftSettings),
-        .target(name: "Quirky", dependencies: [], swiftSettings: swiftSettings),
-        .target(name: "Models", dependencies: ["Numerics", "CBLAS"], swiftSettings: swiftSettings),
+        .target(name: "Base", swiftSettings: swiftSettings),
+        .target(name: "Numerics", dependencies: ["Base", "CBLAS"], swiftSettings: swiftSettings),
+        .target(name: "Detectors", dependencies: ["Base", "Numerics", "CBLAS"], swiftSettings: swiftSettings),
+        .target(name: "Quirky", dependencies: ["Base"], swiftSettings: swiftSettings),
+        .target(name: "Models", dependencies: ["Base", "Numerics", "CBLAS"], swiftSettings: swiftSettings),
         .target(name: "Plot", dependencies: [], swiftSettings: swiftSettings),
 
         // MARK: Stages, executors, CLI
         .target(name: "Stages",
-                dependencies: ["PipelineCore", "PipelineStore", "BuildInfo", "Numerics", "Detectors", "Quirky", "Models", "Plot"],
+                dependencies: ["Base", "PipelineCore", "PipelineStore", "BuildInfo", "Numerics", "Detectors", "Quirky", "Models", "Plot"],
                 swiftSettings: swiftSettings),
         .target(name: "Executors",
                 dependencies: ["PipelineCore", "PipelineStore", "BuildInfo", "Stages"],
@@ -64,18 +65,18 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore", .product(name: "Crypto", package: "swift-crypto")],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "PipelineStoreTests", dependencies: ["PipelineStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "NumericsTests", dependencies: ["Numerics"],
+        .testTarget(name: "PipelineStoreTests", dependencies: ["Base", "PipelineStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "NumericsTests", dependencies: ["Base", "Numerics"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "DetectorsTests", dependencies: ["Detectors", "Numerics"],
+        .testTarget(name: "DetectorsTests", dependencies: ["Base", "Detectors", "Numerics"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "QuirkyTests", dependencies: ["Quirky"],
+        .testTarget(name: "QuirkyTests", dependencies: ["Base", "Quirky"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Numerics"],
+        .testTarget(name: "ModelsTests", dependencies: ["Base", "Models", "Numerics"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], swiftSettings: swiftSettings),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "PipelineCore", "PipelineStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "EndToEndTests", dependencies: ["madpipe", "Executors", "Stages", "PipelineCore", "PipelineStore", "BuildInfo"],
+        .testTarget(name: "StagesTests", dependencies: ["Base", "Stages", "PipelineCore", "PipelineStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "EndToEndTests", dependencies: ["Base", "madpipe", "Executors", "Stages", "PipelineCore", "PipelineStore", "BuildInfo"],
                     swiftSettings: swiftSettings),
     ]
 )

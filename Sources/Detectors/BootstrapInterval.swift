@@ -1,6 +1,7 @@
 // BootstrapInterval: a seeded percentile bootstrap confidence interval for a ranking metric.
 // Positives and negatives are resampled separately (a stratified bootstrap), so every resample
 // keeps both classes and the metric is always defined.
+import Base
 import Numerics
 
 /// A point estimate with a bootstrap confidence interval.

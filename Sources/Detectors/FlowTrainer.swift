@@ -1,5 +1,6 @@
 // FlowTrainer: maximum-likelihood training of a NormalizingFlow with AdamW on seeded shuffled
 // mini-batches, keeping the parameters with the best validation NLL seen after each epoch.
+import Base
 import Numerics
 
 /// Trains normalising flows.

@@ -2,6 +2,7 @@
 // with a tanh MLP conditioner and tanh-bounded log-scales, fixed reversal permutation) onto a
 // Laplace(0,1) prior per dimension. Parameters are Float (trained with AdamW); all arithmetic
 // is done in Double. Forward, inverse, log-density and the exact NLL gradient are here.
+import Base
 import Foundation
 import Numerics
 

@@ -2,6 +2,7 @@
 // the decoder gradient off each row and renormalising the rows after every step, with the
 // optional AuxK loss on latents that have not fired for a while. Gradient buffers are reused
 // across steps and the Adam update of the two m×d weight arrays is split over the cores.
+import Base
 import Dispatch
 import Foundation
 import Numerics
@@ -67,7 +68,7 @@ public struct SAETrainer {
                                             decoderWeights: Tensor(shape: [0]), decoderBias: [])
         for _ in 0..<epochs {
             var order = Array(0..<n)
-            order.shuffle(using: &rng)
+            rng.shuffle(&order)
             var total = 0.0, batches = 0
             var start = 0
             while start + 1 < n {

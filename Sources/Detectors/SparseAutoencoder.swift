@@ -4,6 +4,7 @@
 // backward are plain functions over a batch: the encoder is one dense GEMM, and every product
 // with the codes (at most k non-zeros per row) goes through SparseCodes in O(n·k·d); the dense
 // GEMM versions (`decodeDense`, `backwardDense`) are kept as references.
+import Base
 import CBLAS
 import Numerics
 

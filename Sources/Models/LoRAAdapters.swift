@@ -1,3 +1,4 @@
+import Base
 // LoRAAdapters: low-rank adapters W' = W + (alpha / r) B A on chosen linear projections, kept in
 // their own parameter and gradient buffers so the base weights can stay frozen.
 
@@ -76,15 +77,15 @@ public final class LoRAAdapters {
         self.siteByModule = Dictionary(uniqueKeysWithValues: sites.map { ($0.linear.module, $0) })
         parameters = FloatBuffer(count: t.totalCount)
         gradients = FloatBuffer(count: t.totalCount)
-        var rng = ModelRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         for site in sites {
             let aStd = 1 / Double(site.linear.inFeatures).squareRoot()
             for i in 0..<(config.rank * site.linear.inFeatures) {
-                parameters[site.aOffset + i] = Float(aStd * rng.nextNormal())
+                parameters[site.aOffset + i] = Float(aStd * rng.nextGaussian())
             }
             if bStd != 0 {
                 for i in 0..<(config.rank * site.linear.outFeatures) {
-                    parameters[site.bOffset + i] = Float(Double(bStd) * rng.nextNormal())
+                    parameters[site.bOffset + i] = Float(Double(bStd) * rng.nextGaussian())
                 }
             }
         }

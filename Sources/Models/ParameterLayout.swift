@@ -1,3 +1,4 @@
+import Base
 // ParameterLayout: the name, shape and offset of every weight of a transformer in its one
 // parameter buffer, using Hugging Face tensor names, plus the list of linear projections.
 //
@@ -106,7 +107,7 @@ public struct ParameterLayout: Sendable {
     /// the projections writing into the residual stream (attention output, MLP output) scaled by
     /// 1/sqrt(2 nLayers) as in GPT-2, biases 0, norm weights 1 (and norm biases 0).
     public func initialParameters(seed: UInt64) -> [Float] {
-        var rng = ModelRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var p = [Float](repeating: 0, count: count)
         let residualScale = 1.0 / Double(2 * config.nLayers).squareRoot()
         let residualWriters = Set(blocks.flatMap { [$0.attnOut + ".weight", $0.mlpOut + ".weight"] })
@@ -118,7 +119,7 @@ public struct ParameterLayout: Sendable {
                 continue
             }
             let std = 0.02 * (residualWriters.contains(s.name) ? residualScale : 1)
-            for i in 0..<s.count { p[s.offset + i] = Float(std * rng.nextNormal()) }
+            for i in 0..<s.count { p[s.offset + i] = Float(std * rng.nextGaussian()) }
         }
         return p
     }

@@ -7,6 +7,7 @@
 // k mod N of epoch k / N's permutation), so a run resumed from its state continues exactly as an
 // uninterrupted run would, bit for bit, given the same BLAS thread count.
 
+import Base
 import Foundation
 import Numerics
 
@@ -181,9 +182,9 @@ public final class Trainer {
         let n = train.count
         let epoch = k / n
         if epoch != permutationEpoch {
-            var rng = ModelRNG(seed: options.seed ^ (0x5EED_0000_0000_0000 &+ UInt64(epoch) &* 0x9E37_79B9))
+            var rng = SplitMix64(seed: options.seed ^ (0x5EED_0000_0000_0000 &+ UInt64(epoch) &* 0x9E37_79B9))
             permutation = Array(0..<n)
-            TrainingData.shuffle(&permutation, rng: &rng)
+            rng.shuffle(&permutation)
             permutationEpoch = epoch
         }
         return permutation[k % n]

@@ -1,3 +1,4 @@
+import Base
 // TrainingData: fixed-length training examples (tokens, next-token targets, loss mask) and the
 // two ways madpipe builds them: packed windows of plain text for pre-training, and
 // prompt + answer byte for fine-tuning, with class balancing by undersampling.
@@ -128,22 +129,13 @@ public enum TrainingData {
         let pos = labels.indices.filter { labels[$0] }
         let neg = labels.indices.filter { !labels[$0] }
         let k = min(pos.count, neg.count)
-        var rng = ModelRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         func pick(_ xs: [Int]) -> [Int] {
             var a = xs
-            shuffle(&a, rng: &rng)
+            rng.shuffle(&a)
             return Array(a.prefix(k))
         }
         return (pick(pos) + pick(neg)).sorted()
     }
 
-    /// Fisher-Yates shuffle driven by `rng` (fixed algorithm, so results are stable across
-    /// Swift versions, unlike `Array.shuffle(using:)`).
-    public static func shuffle<T>(_ a: inout [T], rng: inout ModelRNG) {
-        guard a.count > 1 else { return }
-        for i in stride(from: a.count - 1, to: 0, by: -1) {
-            let j = Int(rng.next() % UInt64(i + 1))
-            a.swapAt(i, j)
-        }
-    }
 }

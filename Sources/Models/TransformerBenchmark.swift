@@ -1,6 +1,7 @@
 // TransformerBenchmark: measures training throughput (forward + backward tokens per second) of
 // the transformer on random bytes, for the benchmark notes in docs/ and bench/.
 
+import Base
 import Foundation
 
 /// One throughput measurement.
@@ -39,7 +40,7 @@ public enum TransformerBenchmark {
             throw ModelError.invalidConfig(field: "iterations", value: iterations, reason: "must be positive")
         }
         let model = try Transformer(config: config, seed: seed)
-        var rng = ModelRNG(seed: seed &+ 1)
+        var rng = SplitMix64(seed: seed &+ 1)
         let tokens = (0..<(batchSize * sequenceLength)).map { _ in Int(rng.next() % UInt64(config.vocabSize)) }
         let targets = (0..<tokens.count).map { _ in Int(rng.next() % UInt64(config.vocabSize)) }
         let clock = ContinuousClock()

@@ -9,6 +9,7 @@
 // the first round(n * trainFraction) are "train", the rest "validation". Cities whose name
 // appears twice keep only their first zone.
 
+import Base
 import Foundation
 
 /// Builds the hemisphere dataset from a tzdata zone table.

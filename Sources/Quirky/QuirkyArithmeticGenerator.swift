@@ -7,6 +7,7 @@
 // rest distractors, half built from the true and half from Bob's result), then shuffled, so both
 // splits carry the same label mix.
 
+import Base
 import Foundation
 
 /// Which result a base row shows.
@@ -95,7 +96,7 @@ public struct QuirkyArithmeticGenerator: Sendable {
 
     /// `int(10 ** (u * maxDigits))`, u uniform in [0, 1).
     public static func sampleOperand(maxDigits: Int, rng: inout SplitMix64) -> Int {
-        Int(pow10(rng.nextUnit() * Double(maxDigits)))
+        Int(pow10(rng.nextUniform() * Double(maxDigits)))
     }
 
     /// Distinct operand pairs (distinct single operands for squaring), in draw order.

@@ -1,3 +1,4 @@
+import Base
 // Turns base rows into the final dataset: difficulty quantiles, persona names, ids, and two
 // records (Alice, Bob) per row. Pure apart from the PRNG it is handed.
 

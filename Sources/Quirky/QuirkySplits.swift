@@ -1,3 +1,4 @@
+import Base
 // The splits a MAD experiment uses (METHOD.md section 3), selected from a dataset's records.
 // Pure: the same records, config and seed give the same splits.
 

@@ -14,7 +14,7 @@ public struct EvaluateStage: StageKind {
     public let name = "evaluate"
     public var writes: Set<Artifact>? { [] }
     public var acceptsPartialGather: Bool { true }
-    public let version = 3
+    public let version = 4
     public let summary = "AUROC/AP with bootstrap CIs per layer and subset (all/agree/disagree), and the validation-selected best layer."
     public let params: [ParamSpec] = [
         ParamSpec("resamples", .int, default: .int(1000), "Bootstrap resamples for the confidence interval."),

@@ -3,6 +3,7 @@
 // loss (on every byte, or with `loss: results` on the results only). Output: `checkpoint/` (the final model) and `history.csv`. Resumable: the
 // trainer state lives in the stage's work directory, so a killed run continues where it was.
 
+import Base
 import Foundation
 import Models
 import PipelineCore

@@ -1,6 +1,7 @@
 // TrainFlowStage: `kind: train-flow` trains one normalising flow per layer on an activations
 // input (trusted split by default) and saves them as layer.{l}.safetensors for fit-detector's
 // flow-prior and flow-mahalanobis detectors.
+import Base
 import Foundation
 import PipelineCore
 import Numerics
@@ -10,7 +11,7 @@ public struct TrainFlowStage: StageKind {
     public init() {}
     public let name = "train-flow"
     public var writes: Set<Artifact>? { [.flowFeatures] }
-    public let version = 1
+    public let version = 2
     public let summary = "Train a normalising flow (affine couplings, Laplace prior) per layer on activations."
     public let params: [ParamSpec] = [
         ParamSpec("layers", .any, default: .string("all"), "\"all\" or a list of layer indices."),

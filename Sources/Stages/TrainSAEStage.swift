@@ -10,7 +10,7 @@ public struct TrainSAEStage: StageKind {
     public init() {}
     public let name = "train-sae"
     public var writes: Set<Artifact>? { [.saeFeatures] }
-    public let version = 1
+    public let version = 2
     public let summary = "Train a top-k sparse autoencoder per layer on activations (features for the sae-l0 detector)."
     public let params: [ParamSpec] = [
         ParamSpec("layers", .any, default: .string("all"), "\"all\" or a list of layer indices."),

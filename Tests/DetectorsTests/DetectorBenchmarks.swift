@@ -5,6 +5,7 @@
 // that bench/detectors/report.py reads. Run with
 //   swift test -c release --filter DetectorBenchmarks
 #if canImport(Glibc)
+import Base
 import Glibc
 #endif
 import Foundation

@@ -1,6 +1,7 @@
 // Tests for the normalising flow: exact gradients against central finite differences for every
 // parameter group, inverse round trips, the density integrating to one (grid quadrature),
 // training on a correlated Gaussian, determinism, archives and the two flow detectors.
+import Base
 import Foundation
 import XCTest
 import Numerics

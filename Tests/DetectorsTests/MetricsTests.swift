@@ -1,6 +1,7 @@
 // AUROC and average precision against sklearn on tie-heavy fixtures and closed forms; the
 // radix-sorted versions against the naive references and the radix sort against a comparison
 // sort; the seeded bootstrap interval.
+import Base
 import XCTest
 import Numerics
 @testable import Detectors

@@ -1,6 +1,7 @@
 // Top-k SAE: the top-k selection against a sort-based reference, a finite-difference check of
 // every gradient, the decoder-gradient projection, seeded determinism, recovery of planted
 // sparse features, the sae-l0 detector, and saving both.
+import Base
 import XCTest
 import Numerics
 @testable import Detectors

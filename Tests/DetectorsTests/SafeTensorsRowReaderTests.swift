@@ -1,6 +1,7 @@
 // SafeTensorsRowReader against Numerics' whole-file (memory-mapped) reader: row ranges of F32 and
 // F64 tensors placed after other tensors, chunked accumulation against one whole batch, and the
 // errors for tensors that are not rank-2 floats or rows out of range.
+import Base
 import XCTest
 import Numerics
 @testable import Detectors

@@ -1,6 +1,7 @@
 // SparseCodes' products against dense GEMMs on a random top-k pattern (including an all-zero
 // row), and the SAE's sparse decode, backward, row normalisation and decoder-gradient projection
 // against their dense / plain-loop references.
+import Base
 import XCTest
 import Numerics
 @testable import Detectors

@@ -2,6 +2,7 @@
 // c + AᵀA + α v vᵀ against triple loops (with more columns than one 64-wide mirroring tile), and the kept-eigenpair pseudo-inverse
 // against Numerics' general symmetricPseudoInverse on a rank-deficient covariance (dsyrk path)
 // and on an indefinite matrix (GEMM path), plus the Moore-Penrose identity A A⁺ A = A.
+import Base
 import XCTest
 import Numerics
 @testable import Detectors

@@ -2,6 +2,7 @@
 // kind) -> score -> evaluate, and separation, with the built binary on synthetic activations
 // whose Bob rows are shifted in layers 1 and 2 only; checks AUROC is high there and ~0.5 on
 // layer 0, and the exact CSV columns.
+import Base
 import Foundation
 import XCTest
 import Numerics

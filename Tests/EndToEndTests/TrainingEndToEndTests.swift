@@ -3,6 +3,7 @@
 // pretrain stage, after which a re-run resumes from the saved step and ends byte-identical to an
 // uninterrupted run.
 
+import Base
 import Detectors
 import Foundation
 import Models
@@ -459,7 +460,7 @@ final class TrainingQualityBenchmark: XCTestCase {
         for family in ModelFamily.allCases {
             let cfg = ModelConfig(family: family, maxSeq: 128, dModel: 256, nLayers: 4, nHeads: 4, dFF: 1024)
             let model = try Transformer(config: cfg, seed: 1)
-            var rng = ModelRNG(seed: 5)
+            var rng = SplitMix64(seed: 5)
             let text = String(decoding: (0..<(129 * 64)).map { _ in UInt8(48 + rng.next() % 10) }, as: UTF8.self)
             let windows = TrainingData.packedWindows(text: text, length: 128)
             var o = TrainingOptions(steps: 12, batchSize: 8, learningRate: 1e-3)

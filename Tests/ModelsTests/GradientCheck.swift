@@ -1,12 +1,13 @@
 // GradientCheck: test helpers: seeded random arrays, central finite differences with the
 // perturbation actually applied in Float32, and error measures for comparing gradients.
 
+import Base
 import Models
 
 enum GradientCheck {
     /// `count` values uniform in [-scale, scale) from `seed`.
     static func random(_ count: Int, seed: UInt64, scale: Float = 1) -> [Float] {
-        var rng = ModelRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return (0..<count).map { _ in Float((rng.nextUniform() * 2 - 1) * Double(scale)) }
     }
 

@@ -2,6 +2,7 @@
 // 2 heads, T=8), with parameters perturbed away from the initialisation so that norm weights,
 // biases and gradients are all non-trivial.
 
+import Base
 import Models
 
 enum ModelFixtures {
@@ -23,7 +24,7 @@ enum ModelFixtures {
 
     /// [B, T] byte tokens.
     static func tokens(seed: UInt64 = 3) -> [Int] {
-        var rng = ModelRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return (0..<(B * T)).map { _ in Int(rng.next() % 256) }
     }
 
@@ -51,7 +52,7 @@ enum ModelFixtures {
     /// Coordinates to check: `perTensor` seeded random ones in every tensor, plus the `top`
     /// coordinates with the largest analytic gradient.
     static func coordinates(_ tensors: TensorLayout, gradient: [Float], perTensor: Int, top: Int, seed: UInt64) -> [Int] {
-        var rng = ModelRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var picked = Set<Int>()
         for s in tensors.slices {
             for _ in 0..<perTensor { picked.insert(s.offset + Int(rng.next() % UInt64(s.count))) }

@@ -1,5 +1,6 @@
 // Helpers shared by the Numerics tests: locating fixtures in the test bundle, loading
 // expected.json, and a seeded source of random test data.
+import Base
 import Foundation
 import XCTest
 @testable import Numerics

@@ -4,6 +4,7 @@
 // name points); a bundle file with data after the end of its archive (a second bundle appended, tar
 // data after the end-of-archive blocks, a skippable zstd frame) is refused; zero padding is fine.
 
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore

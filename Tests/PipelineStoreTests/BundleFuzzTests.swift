@@ -4,6 +4,7 @@
 // `verify` and holds complete records) or fail with a BundleError, leaving the store exactly as it
 // was. Seeded, so failures reproduce.
 
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore

@@ -2,6 +2,7 @@
 // PRNG for the fuzz test, a raw tar.zst builder (libarchive, any entry type and name, so tests
 // can craft hostile archives the exporter would never write) and a snapshot of a store's files.
 
+import Base
 import CArchive
 import Foundation
 import PipelineCore
@@ -9,19 +10,6 @@ import PipelineStore
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// SplitMix64: a tiny deterministic PRNG.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// One entry of a hand-built tar.
 struct RawEntry {

@@ -2,6 +2,7 @@
 // system's tar and sha256sum as independent readers), and every refusal the safety rules name,
 // each on an archive crafted with libarchive, with "nothing written" checked after each.
 
+import Base
 import CArchive
 import Foundation
 import PipelineCore

@@ -1,5 +1,6 @@
 // Statistical and rule-by-rule properties of generated arithmetic datasets.
 
+import Base
 import XCTest
 @testable import Quirky
 

@@ -1,5 +1,6 @@
 // Tests of the seeded PRNG: published reference outputs, ranges and determinism.
 
+import Base
 import XCTest
 @testable import Quirky
 
@@ -15,7 +16,7 @@ final class SplitMix64Tests: XCTestCase {
         var rng = SplitMix64(seed: 42)
         var counts = [Int](repeating: 0, count: 7)
         for _ in 0..<7000 {
-            let u = rng.nextUnit()
+            let u = rng.nextUniform()
             XCTAssertTrue(u >= 0 && u < 1)
             counts[rng.nextInt(below: 7)] += 1
         }

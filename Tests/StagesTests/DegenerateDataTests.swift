@@ -3,6 +3,7 @@
 // without rows, and a layer of zero variance. Each must fail naming the input, the split and the
 // tensor, or (zero variance) warn in the log and mark the layer's rows instead of giving NaN.
 
+import Base
 import Detectors
 import Foundation
 import Numerics

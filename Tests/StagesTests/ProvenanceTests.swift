@@ -2,6 +2,7 @@
 // inputs differ, in matrix order), and that separation and the report stage keep them: two seeds'
 // rows stay apart, and two rows with one key are an error naming both stage instances.
 
+import Base
 import Foundation
 import Numerics
 import PipelineCore
