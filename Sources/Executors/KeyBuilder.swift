@@ -1,6 +1,7 @@
 // KeyBuilder: computes a stage instance's cache key from its resolved params, the output digests
 // of the instances it reads, and the content digests of the files its path params name.
 
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore

@@ -2,6 +2,7 @@
 // twice: before sbatch (pending: no id yet, a token that the job carries as its --comment) and
 // right after sbatch answers, so that a restarted head adopts the job instead of submitting again.
 
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore

@@ -3,6 +3,7 @@
 // the key's lock), asks Slurm about all tracked jobs with one query per round (backing off while
 // nothing changes), and reports a job done only once its stage record is in the store.
 
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore

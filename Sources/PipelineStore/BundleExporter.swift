@@ -4,6 +4,7 @@
 // and hands them to BundleWriter. Objects are named by their digest in the store, so they are
 // not re-hashed; other files are.
 
+import Base
 import Foundation
 import PipelineCore
 

@@ -6,6 +6,7 @@
 // process's scratch later); a kill during publishing can leave only objects without records,
 // which the engine ignores and `cache gc` removes. Nothing in a bundle is ever executed.
 
+import Base
 import Foundation
 import PipelineCore
 #if canImport(Glibc)

@@ -7,6 +7,7 @@
 // What to do with each verified byte is up to a `BundleEntrySink` (nothing, for `verify`).
 
 import CArchive
+import Base
 import Foundation
 import PipelineCore
 #if canImport(Glibc)

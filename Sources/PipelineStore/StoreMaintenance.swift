@@ -1,6 +1,7 @@
 // StoreMaintenance: `madpipe cache verify|gc|ls|du`: re-hashing objects, removing what no
 // pipeline references, listing records and sizes.
 
+import Base
 import Foundation
 import PipelineCore
 #if canImport(Glibc)

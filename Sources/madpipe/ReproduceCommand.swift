@@ -8,6 +8,7 @@
 import ArgumentParser
 import BuildInfo
 import Executors
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore

@@ -1,6 +1,7 @@
 // StoreTests: content addressing of trees, materialisation, completeness rules (a record is
 // only valid with all its objects), verify, gc, locks and the stat cache.
 
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore

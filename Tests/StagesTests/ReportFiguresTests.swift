@@ -2,6 +2,7 @@
 // tables: every figure drawn with data marks, "not available" reasons for missing inputs,
 // numbers checked against numpy/scipy fixtures and closed-form cases, and text escaping.
 
+import Base
 import Detectors
 import XCTest
 @testable import Stages

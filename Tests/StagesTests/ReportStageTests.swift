@@ -2,6 +2,7 @@
 // inputs are concatenated, outputs are written and byte-identical on a second run, and bad or
 // missing inputs become notes and "not available" figures instead of failures.
 
+import Base
 import PipelineCore
 import XCTest
 @testable import Stages

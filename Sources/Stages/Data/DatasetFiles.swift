@@ -8,9 +8,9 @@
 // Every split line is a record plus `prompt` (the text the model reads, no answer) and
 // `agreement` (alice_label == bob_label).
 
+import Base
 import Foundation
 import PipelineCore
-import PipelineStore
 import Quirky
 
 /// One example of a split file: the record and the prompt the model reads.

@@ -2,10 +2,10 @@
 // model-outputs) share: finding the checkpoint in the `model` input, reading a split of the
 // `data` input as token sequences and example metadata, and the `splits`/`batch` params.
 
+import Base
 import Foundation
 import Models
 import PipelineCore
-import PipelineStore
 import Quirky
 
 /// A split read for a model: prompts as tokens and the examples' metadata.

@@ -3,10 +3,10 @@
 // the test split's `quirkiness.json`, composed by the same code, so the quirkiness table and the
 // report read both kinds alike.
 
+import Base
 import Foundation
 import Models
 import PipelineCore
-import PipelineStore
 import Numerics
 
 public struct HFOutputsStage: StageKind {

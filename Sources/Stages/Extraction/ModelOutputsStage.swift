@@ -3,10 +3,10 @@
 // and the quirkiness figures of the test split as `quirkiness.json` (METHOD.md section 7).
 
 import Detectors
+import Base
 import Foundation
 import Models
 import PipelineCore
-import PipelineStore
 import Quirky
 
 public struct ModelOutputsStage: StageKind {

@@ -3,6 +3,7 @@
 // madpipe build (version, commit, dirty) and the numeric environment (BLAS, CPU, OS) that made it.
 
 import BuildInfo
+import Base
 import Foundation
 
 /// Renders and writes the HTML report.

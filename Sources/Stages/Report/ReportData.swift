@@ -4,6 +4,7 @@
 // that evaluate, separation and table add to tell sweep instances apart: rows are grouped and
 // labelled by them, so two seeds are two series, never one line.
 
+import Base
 import Foundation
 
 /// A model and dataset pair, the unit most figures plot.

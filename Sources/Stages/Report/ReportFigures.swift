@@ -2,6 +2,7 @@
 // documents, each replaced by a "not available: <why>" note when its data is missing.
 
 import Detectors
+import Base
 import Foundation
 import Plot
 

@@ -1,6 +1,7 @@
 // ReportInputs: the tables a report is built from (AUROC, best layer, quirkiness, separation,
 // per-prompt outputs, timings) plus its params and provenance, and how they are found on disk.
 
+import Base
 import Foundation
 import PipelineCore
 

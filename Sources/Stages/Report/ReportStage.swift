@@ -1,6 +1,7 @@
 // ReportStage: `kind: report` builds the HTML report (figures of METHOD.md section 8, summary
 // table, params, provenance, timings) from the result tables of upstream stages.
 
+import Base
 import Foundation
 import PipelineCore
 

@@ -1,6 +1,7 @@
 // ReportSummary: the report's headline table: per model, dataset and detector, the mean AUROC
 // over layers, the aggregated AUROC, and the best layer chosen on validation with its AUROCs.
 
+import Base
 import Foundation
 
 /// Builds the summary table of mean and best-layer AUROC.

@@ -6,6 +6,7 @@
 // and the worker refuses an interpreter whose packages differ, so the package versions are part
 // of the key through the pins.
 
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore

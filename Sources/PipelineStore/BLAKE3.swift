@@ -12,6 +12,7 @@
 import CBLAKE3Kernels
 import Dispatch
 import Foundation
+import PipelineCore
 
 /// Constants and kernels of BLAKE3 (https://github.com/BLAKE3-team/BLAKE3-specs).
 public enum BLAKE3 {
@@ -378,4 +379,9 @@ public struct BLAKE3Hasher {
 
     /// The digest as 64 lower-case hex digits.
     public func finalizeHex() -> String { hex(finalize()) }
+}
+
+/// Hex BLAKE3 of bytes: the content digest of store objects and dependency files.
+public func contentDigest(_ d: Data) -> String {
+    d.withUnsafeBytes { BLAKE3.hex($0) }
 }

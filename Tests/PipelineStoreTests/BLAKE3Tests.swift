@@ -4,7 +4,7 @@
 
 import Foundation
 import XCTest
-@testable import PipelineCore
+@testable import PipelineStore
 
 final class BLAKE3Tests: XCTestCase {
     struct Case: Decodable { let length: Int; let blake3: String }

@@ -1,5 +1,5 @@
-// ChildProcess: waits for and stops the processes a Supervisor (Supervisor.swift) started for a
-// stage's command, and reads the tail of their logs.
+// ChildProcess: waits for and stops child processes (such as the supervisors PipelineStore's
+// Supervisor starts for a stage's command), and reads the tail of their logs.
 
 import Foundation
 #if canImport(Glibc)
@@ -27,10 +27,9 @@ public enum ChildProcess {
         status & 0x7f == 0 ? .exited((status >> 8) & 0xff) : .signalled(status & 0x7f)
     }
 
-    /// Asks a process group to end (SIGTERM). A supervisor's group ends its command's group
-    /// itself (SIGTERM, then SIGKILL after Supervisor.grace seconds); SIGKILL follows here only
-    /// if the group still exists well after that.
-    public static func terminateGroup(_ pgid: pid_t, grace: Double = Supervisor.grace + 5) {
+    /// Asks a process group to end (SIGTERM); SIGKILL follows if the group still exists after
+    /// `grace` seconds.
+    public static func terminateGroup(_ pgid: pid_t, grace: Double) {
         kill(-pgid, SIGTERM)
         DispatchQueue.global().asyncAfter(deadline: .now() + grace) {
             if kill(-pgid, 0) == 0 { kill(-pgid, SIGKILL) }
