@@ -39,9 +39,8 @@ let package = Package(
                 dependencies: ["Yams", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
         .target(name: "PipelineStore",
-                dependencies: ["Base", "PipelineCore", "BuildInfo", "CArchive", "CBLAKE3Kernels", "CSupervisor", .product(name: "Crypto", package: "swift-crypto")],
+                dependencies: ["Base", "PipelineCore", "BuildInfo", "CBLAKE3Kernels", "CSupervisor", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
-
         // MARK: Science
         .target(name: "Base", swiftSettings: swiftSettings),
         .target(name: "Numerics", dependencies: ["Base", "CBLAS"], swiftSettings: swiftSettings),
@@ -57,8 +56,14 @@ let package = Package(
         .target(name: "Executors",
                 dependencies: ["Base", "PipelineCore", "PipelineStore", "BuildInfo"],
                 swiftSettings: swiftSettings),
+        // Bundles: a pipeline's published results and records as one verified archive
+        // (export selection, writer, hostile-input reader, import).
+        .target(name: "Bundles",
+                dependencies: ["Base", "PipelineCore", "PipelineStore", "Executors", "BuildInfo", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: swiftSettings),
+
         .executableTarget(name: "madpipe",
-                          dependencies: ["Base", "Executors", "Stages", "PipelineCore", "PipelineStore", "BuildInfo", "Numerics",
+                          dependencies: ["Base", "Executors", "Stages", "PipelineCore", "PipelineStore", "Bundles", "BuildInfo", "Numerics",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),
 
@@ -67,6 +72,8 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "PipelineStoreTests", dependencies: ["Base", "PipelineStore"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(name: "BundlesTests", dependencies: ["Base", "PipelineCore", "PipelineStore", "Bundles", "CArchive"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "NumericsTests", dependencies: ["Base", "Numerics"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "DetectorsTests", dependencies: ["Base", "Detectors", "Numerics"],
@@ -77,7 +84,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], swiftSettings: swiftSettings),
         .testTarget(name: "StagesTests", dependencies: ["Base", "Stages", "PipelineCore", "PipelineStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "EndToEndTests", dependencies: ["Base", "madpipe", "Executors", "Stages", "PipelineCore", "PipelineStore", "BuildInfo"],
+        .testTarget(name: "EndToEndTests", dependencies: ["Base", "madpipe", "Executors", "Stages", "PipelineCore", "PipelineStore", "Bundles", "BuildInfo"],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -11,6 +11,7 @@ import Executors
 import Base
 import Foundation
 import PipelineCore
+import Bundles
 import PipelineStore
 import Stages
 

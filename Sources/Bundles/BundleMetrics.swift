@@ -2,6 +2,7 @@
 // the best rows by the first metric-like column (auroc, auc, accuracy, score), else the first rows.
 
 import PipelineCore
+import PipelineStore
 
 /// A few rows of a CSV table.
 public struct HeadlineTable: Equatable {

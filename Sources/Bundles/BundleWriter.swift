@@ -9,6 +9,7 @@ import CArchive
 import Crypto
 import Foundation
 import PipelineCore
+import PipelineStore
 #if canImport(Glibc)
 import Glibc
 #endif

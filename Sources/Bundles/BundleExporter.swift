@@ -7,6 +7,7 @@
 import Base
 import Foundation
 import PipelineCore
+import PipelineStore
 
 /// What to put in a bundle, chosen by the caller (the CLI picks records from the plan).
 public struct BundleContents {

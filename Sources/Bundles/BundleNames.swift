@@ -5,6 +5,7 @@
 // Entry paths and pipeline file paths are checked by `BundlePath`.
 
 import PipelineCore
+import PipelineStore
 
 enum BundleNames {
     /// Throws `BundleError.badName` for the first name in `m` that breaks its rule.

@@ -8,6 +8,7 @@ import Base
 import Foundation
 import PipelineCore
 import PipelineStore
+@testable import Bundles
 import XCTest
 
 extension BundleTests {

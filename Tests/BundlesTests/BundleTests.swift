@@ -7,6 +7,7 @@ import CArchive
 import Foundation
 import PipelineCore
 import PipelineStore
+@testable import Bundles
 import XCTest
 
 final class BundleTests: XCTestCase {

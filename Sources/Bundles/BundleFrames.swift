@@ -4,6 +4,7 @@
 // trailing byte is refused. The tar inside the frame is checked by `BundleReader`.
 
 import PipelineCore
+import PipelineStore
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -6,6 +6,7 @@
 import BuildInfo
 import Foundation
 import PipelineCore
+import PipelineStore
 
 public enum BundleProvenance {
     /// The provenance fields, in a fixed order. `created` is an ISO 8601 time chosen by the caller

@@ -7,6 +7,7 @@
 
 import Foundation
 import PipelineCore
+import PipelineStore
 
 /// Keeps the bytes of objects that start like a directory manifest (`{"entries":`), after their
 /// digest checked out, for `BundleTrees.check`; passes every byte on to `inner`.

@@ -7,6 +7,7 @@ import CArchive
 import Foundation
 import PipelineCore
 import PipelineStore
+@testable import Bundles
 #if canImport(Glibc)
 import Glibc
 #endif

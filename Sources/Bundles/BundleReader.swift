@@ -10,6 +10,7 @@ import CArchive
 import Base
 import Foundation
 import PipelineCore
+import PipelineStore
 #if canImport(Glibc)
 import Glibc
 #endif

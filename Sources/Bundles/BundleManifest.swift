@@ -4,6 +4,7 @@
 
 import BuildInfo
 import PipelineCore
+import PipelineStore
 
 /// One archive entry after MANIFEST.json.
 public struct BundleEntry: Equatable {

@@ -9,6 +9,7 @@
 import Base
 import Foundation
 import PipelineCore
+import PipelineStore
 #if canImport(Glibc)
 import Glibc
 #endif
