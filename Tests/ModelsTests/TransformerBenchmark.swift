@@ -3,6 +3,8 @@
 
 import Base
 import Foundation
+@testable import Models
+import Numerics
 
 /// One throughput measurement.
 public struct BenchmarkResult: Sendable, CustomStringConvertible {

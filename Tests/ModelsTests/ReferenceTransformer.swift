@@ -3,6 +3,8 @@
 // Tests compare the fast Float32 model against it; it is far too slow for real use.
 
 import Foundation
+@testable import Models
+import Numerics
 
 /// Naive Double-precision reference of `Transformer`'s forward pass.
 public enum ReferenceTransformer {
