@@ -48,10 +48,12 @@ let package = Package(
         .target(name: "Quirky", dependencies: ["Base"], swiftSettings: swiftSettings),
         .target(name: "Models", dependencies: ["Base", "Numerics", "CBLAS"], swiftSettings: swiftSettings),
         .target(name: "Plot", dependencies: [], swiftSettings: swiftSettings),
+        // Report: the HTML report's data model, figures and page, over Plot.
+        .target(name: "Report", dependencies: ["Base", "BuildInfo", "Detectors", "Plot"], swiftSettings: swiftSettings),
 
         // MARK: Stages, executors, CLI
         .target(name: "Stages",
-                dependencies: ["Base", "PipelineCore", "PipelineStore", "BuildInfo", "Numerics", "Detectors", "Quirky", "Models", "Plot"],
+                dependencies: ["Base", "PipelineCore", "PipelineStore", "BuildInfo", "Numerics", "Detectors", "Quirky", "Models", "Plot", "Report"],
                 swiftSettings: swiftSettings),
         .target(name: "Executors",
                 dependencies: ["Base", "PipelineCore", "PipelineStore", "BuildInfo"],
@@ -63,7 +65,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
 
         .executableTarget(name: "madpipe",
-                          dependencies: ["Base", "Executors", "Stages", "PipelineCore", "PipelineStore", "Bundles", "BuildInfo", "Numerics",
+                          dependencies: ["Base", "Executors", "Stages", "Report", "PipelineCore", "PipelineStore", "Bundles", "BuildInfo", "Numerics",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),
 
@@ -83,7 +85,11 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Base", "Models", "Numerics"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], swiftSettings: swiftSettings),
-        .testTarget(name: "StagesTests", dependencies: ["Base", "Stages", "PipelineCore", "PipelineStore"], swiftSettings: swiftSettings),
+        // Test support: sample data shared by several test targets (never linked into madpipe).
+        .target(name: "ReportTestSupport", dependencies: ["Base", "Report"], path: "Tests/ReportTestSupport",
+                swiftSettings: swiftSettings),
+        .testTarget(name: "ReportTests", dependencies: ["Base", "Detectors", "Report", "ReportTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "StagesTests", dependencies: ["Base", "Stages", "Report", "ReportTestSupport", "PipelineCore", "PipelineStore"], swiftSettings: swiftSettings),
         .testTarget(name: "EndToEndTests", dependencies: ["Base", "madpipe", "Executors", "Stages", "PipelineCore", "PipelineStore", "Bundles", "BuildInfo"],
                     swiftSettings: swiftSettings),
     ]

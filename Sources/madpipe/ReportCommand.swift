@@ -5,6 +5,7 @@ import ArgumentParser
 import Executors
 import Base
 import Foundation
+import Report
 import PipelineCore
 import PipelineStore
 import Stages

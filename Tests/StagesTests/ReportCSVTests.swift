@@ -3,6 +3,7 @@
 
 import Base
 import XCTest
+@testable import Report
 @testable import Stages
 
 final class ReportCSVTests: XCTestCase {

@@ -4,6 +4,7 @@
 
 import Base
 import PipelineCore
+import ReportTestSupport
 import XCTest
 @testable import Stages
 

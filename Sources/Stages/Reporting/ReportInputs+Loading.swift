@@ -1,58 +1,13 @@
-// ReportInputs: the tables a report is built from (AUROC, best layer, quirkiness, separation,
-// per-prompt outputs, timings) plus its params and provenance, and how they are found on disk.
+// ReportInputs+Loading: how the report stage finds and reads its tables on disk: the CSV files of
+// an artifact, several instances' tables joined with their distinguishing axes as columns
+// (Provenance), and timings from CSV or JSON.
 
 import Base
 import Foundation
 import PipelineCore
+import Report
 
-/// Everything the report shows. Tables that were not given are nil; problems met while
-/// loading are kept in `notes` and shown in the report instead of failing it.
-public struct ReportInputs: Sendable {
-    /// Page title.
-    public var title: String
-    /// auroc.csv rows: model,dataset,detector,layer,subset,auroc,ap,ci_low,ci_high.
-    public var auroc: CSVTable?
-    /// best-layer.csv rows: model,dataset,detector,best_layer,validation_auroc,test_auroc.
-    public var bestLayer: CSVTable?
-    /// quirkiness.csv rows: model,dataset,alice_accuracy,bob_accuracy,quirkiness (+ losses).
-    public var quirkiness: CSVTable?
-    /// separation.csv rows: model,dataset,layer,separation,between_total_ratio.
-    public var separation: CSVTable?
-    /// Per-prompt output tables (name, table), one per model and dataset.
-    public var outputs: [(name: String, table: CSVTable)]
-    /// Per-stage timings: columns stage,seconds.
-    public var timings: CSVTable?
-    /// Pipeline vars / params shown in the report, in order.
-    public var params: [(String, String)]
-    /// Provenance (engine version, host, date, ...), in order.
-    public var provenance: [(String, String)]
-    /// Problems met while loading inputs (shown in the report).
-    public var notes: [String]
-
-    /// Creates inputs; everything but the title is optional.
-    public init(title: String, auroc: CSVTable? = nil, bestLayer: CSVTable? = nil, quirkiness: CSVTable? = nil,
-                separation: CSVTable? = nil, outputs: [(name: String, table: CSVTable)] = [], timings: CSVTable? = nil,
-                params: [(String, String)] = [], provenance: [(String, String)] = [], notes: [String] = []) {
-        self.title = title
-        self.auroc = auroc
-        self.bestLayer = bestLayer
-        self.quirkiness = quirkiness
-        self.separation = separation
-        self.outputs = outputs
-        self.timings = timings
-        self.params = params
-        self.provenance = provenance
-        self.notes = notes
-    }
-
-    /// Columns each table must have to be used.
-    public static let aurocColumns = ["model", "dataset", "detector", "layer", "subset", "auroc", "ap", "ci_low", "ci_high"]
-    public static let bestLayerColumns = ["model", "dataset", "detector", "best_layer", "validation_auroc", "test_auroc"]
-    public static let quirkinessColumns = ["model", "dataset", "alice_accuracy", "bob_accuracy", "quirkiness"]
-    public static let separationColumns = ["model", "dataset", "layer", "separation", "between_total_ratio"]
-    public static let outputColumns = ["character", "label", "log_odds"]
-    public static let timingColumns = ["stage", "seconds"]
-
+extension ReportInputs {
     /// Reads and concatenates the CSV files at `paths`, checking `columns`. Unreadable or
     /// malformed files are skipped with a note; nil when no file could be used. Files published
     /// from several instances of a stage (`results/<p>/<name>/<stage>[seed=0]/auroc.csv`) get the
@@ -69,7 +24,7 @@ public struct ReportInputs: Sendable {
                 notes.append("\(what): \(error)")
             }
         }
-        let axes = Provenance(tables.map(\.instance), fixed: ExtraColumns.keys).axes
+        let axes = Provenance(tables.map(\.instance), fixed: ReportInputs.keyColumns).axes
         let led = tables.map { t in ReportStage.withAxes(t.table, axes.filter { t.table.column($0) == nil }, t.instance) }
         return led.isEmpty ? nil : CSVTable.concatenate(led, source: what)
     }
@@ -133,15 +88,5 @@ public struct ReportInputs: Sendable {
             return CSVTable(header: timingColumns, rows: rows, source: path)
         }
         return loadTable([path], columns: timingColumns, what: "timings", notes: &notes)
-    }
-}
-
-/// Fixed number formatting shared by the figures, tables and HTML (deterministic output).
-public enum ReportFormat {
-    /// `v` with `digits` decimals, or "—" when not finite.
-    public static func fixed(_ v: Double?, _ digits: Int) -> String {
-        guard let v, v.isFinite else { return "—" }
-        let s = String(format: "%.\(digits)f", v)
-        return s.hasPrefix("-") && Double(s) == 0 ? String(s.dropFirst()) : s
     }
 }

@@ -30,7 +30,7 @@ struct Group: Hashable, Comparable {
 /// and before its first known value column (layer, auroc, quirkiness, ...), as evaluate,
 /// separation and table write them; with a row's values on them.
 struct ExtraColumns {
-    static let keys = ["model", "dataset", "detector"]
+    static let keys = ReportInputs.keyColumns
     var names: [String]
     init(_ table: CSVTable?, known: [String]) {
         names = (table?.header ?? []).prefix { ExtraColumns.keys.contains($0) || !known.contains($0) }.filter { !ExtraColumns.keys.contains($0) }

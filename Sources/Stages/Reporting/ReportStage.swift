@@ -3,6 +3,7 @@
 
 import Base
 import Foundation
+import Report
 import PipelineCore
 
 /// The `report` stage kind. Each input may gather several artifacts; their CSV tables are
@@ -50,7 +51,7 @@ public struct ReportStage: StageKind {
         func artifacts(_ input: String) -> [InputArtifact] { (inputs[input] ?? []).sorted { $0.stageId < $1.stageId } }
         /// Each artifact's files `pick` chooses, read, checked for `columns` and led by the axes.
         func load(_ input: String, _ columns: [String], what: String, _ pick: (InputArtifact) -> [String]) -> CSVTable? {
-            let arts = artifacts(input), axes = Provenance(arts, fixed: ExtraColumns.keys).axes
+            let arts = artifacts(input), axes = Provenance(arts, fixed: ReportInputs.keyColumns).axes
             let tables = arts.compactMap { a -> CSVTable? in
                 guard let t = ReportInputs.loadTable(pick(a), columns: columns, what: what, notes: &notes) else { return nil }
                 return withAxes(t, axes.filter { t.column($0) == nil }, a)
@@ -102,7 +103,7 @@ public struct ReportStage: StageKind {
     /// detector: those it has).
     static func withAxes(_ t: CSVTable, _ axes: [String], _ art: InputArtifact) -> CSVTable {
         guard !axes.isEmpty else { return t }
-        let at = t.header.prefix { ExtraColumns.keys.contains($0) }.count
+        let at = t.header.prefix { ReportInputs.keyColumns.contains($0) }.count
         let values = axes.map { Provenance.value(art, $0) }
         return CSVTable(header: Array(t.header[..<at]) + axes + t.header[at...],
                         rows: t.rows.map { Array($0[..<at]) + values + $0[at...] }, source: t.source)
