@@ -5,25 +5,13 @@
 import BuildInfo
 import Base
 import Foundation
+import Plot
 
 /// Renders and writes the HTML report.
 public enum HTMLReport {
-    /// Escapes text for HTML element content and attribute values.
-    public static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    /// Escapes text for HTML element content and attribute values: the XML escaping of the
+    /// figures (SVGWriter.escape), which also drops the control characters HTML forbids.
+    public static func escape(_ s: String) -> String { SVGWriter.escape(s) }
 
     /// Writes `index.html`, `figures/<id>.svg` (available figures only) and `tables/*.csv`
     /// (the summary and each input table) under `directory`. Returns the figures.

@@ -34,6 +34,15 @@ enum ExtractionInputs {
 
     static let batchParam = ParamSpec("batch", .int, default: .int(32), "Examples per forward pass.")
 
+    /// What the native kinds that run a model over a dataset's splits declare: splits and batch.
+    static let readerParams = [splitsParam(default: splitNames), batchParam]
+
+    /// Their inputs: a native checkpoint and a dataset.
+    static let readerInputs = [
+        InputSpec("model", "A model checkpoint (select-checkpoint output, or a directory with model.safetensors and config.json)."),
+        InputSpec("data", "A quirky-dataset or load-dataset output."),
+    ]
+
     static func validate(_ params: Params, at location: SourceLocation) throws {
         let splits = params.strings("splits")
         if splits.isEmpty { throw PipelineError.invalidValue(location, field: "splits", problem: "must name at least one split") }
