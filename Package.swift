@@ -16,6 +16,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "madpipe", targets: ["madpipe"]),
+        .executable(name: "madpipe-bench", targets: ["madpipe-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
@@ -68,6 +69,12 @@ let package = Package(
                           dependencies: ["Base", "Executors", "Stages", "Report", "PipelineCore", "PipelineStore", "Bundles", "BuildInfo", "Numerics",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),
+
+        // The speed benchmarks, one tool with typed options (bench/*/run.sh call it).
+        .executableTarget(name: "madpipe-bench",
+                          dependencies: ["Base", "Numerics", "Detectors", "Models", "Quirky",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "bench/MadpipeBench", swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore", .product(name: "Crypto", package: "swift-crypto")],
