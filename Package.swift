@@ -66,10 +66,13 @@ let package = Package(
                 swiftSettings: swiftSettings),
 
         .executableTarget(name: "madpipe",
-                          dependencies: ["Base", "Executors", "Stages", "Report", "PipelineCore", "PipelineStore", "Bundles", "BuildInfo", "Numerics",
+                          dependencies: ["Base", "Executors", "Slurm", "Stages", "Report", "PipelineCore", "PipelineStore", "Bundles", "BuildInfo", "Numerics",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),
 
+        // Slurm: running a plan's stages as Slurm jobs (sbatch scripts, polling, adoption after a restart).
+        .target(name: "Slurm", dependencies: ["Base", "PipelineCore", "PipelineStore", "Executors", "BuildInfo"],
+                swiftSettings: swiftSettings),
         // The speed benchmarks, one tool with typed options (bench/*/run.sh call it).
         .executableTarget(name: "madpipe-bench",
                           dependencies: ["Base", "Numerics", "Detectors", "Models", "Quirky",
@@ -97,7 +100,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .testTarget(name: "ReportTests", dependencies: ["Base", "Detectors", "Report", "ReportTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "StagesTests", dependencies: ["Base", "Stages", "Report", "ReportTestSupport", "PipelineCore", "PipelineStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "EndToEndTests", dependencies: ["Base", "madpipe", "Executors", "Stages", "PipelineCore", "PipelineStore", "Bundles", "BuildInfo"],
+        .testTarget(name: "EndToEndTests", dependencies: ["Base", "madpipe", "Executors", "Slurm", "Stages", "PipelineCore", "PipelineStore", "Bundles", "BuildInfo"],
                     swiftSettings: swiftSettings),
     ]
 )

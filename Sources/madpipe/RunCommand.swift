@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Executors
+import Slurm
 import Base
 import Foundation
 import Numerics

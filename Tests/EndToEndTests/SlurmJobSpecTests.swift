@@ -3,6 +3,7 @@
 // squeue/sacct answers (on text in the formats docs/slurm-cluster.md shows), and job files.
 
 import Executors
+import Slurm
 import Foundation
 import PipelineCore
 import XCTest

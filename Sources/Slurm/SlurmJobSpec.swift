@@ -1,6 +1,7 @@
 // SlurmJobSpec: the pure translation of one stage instance into an sbatch call: the job name,
 // the resource flags, the output file and the job script that runs `madpipe exec-stage`.
 
+import Executors
 import Foundation
 import PipelineCore
 

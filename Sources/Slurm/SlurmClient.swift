@@ -1,6 +1,7 @@
 // SlurmClient: the side-effecting edge of the Slurm executor: runs sbatch, squeue, sacct and
 // scancel as child processes. Everything above it (SlurmLauncher) goes through this protocol.
 
+import Executors
 import Foundation
 
 /// The Slurm commands the executor needs.

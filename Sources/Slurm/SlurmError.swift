@@ -1,6 +1,7 @@
 // SlurmError: what can go wrong when talking to Slurm (sbatch, squeue, scancel) or reading the
 // `executor:` settings, with the command, field or file that the user needs to look at.
 
+import Executors
 import Foundation
 
 /// A failure of the Slurm executor itself (not of a stage).

@@ -2,6 +2,7 @@
 // (binary, pipeline, overrides, cache). Merges the pipeline's `executor:` map with the command
 // line (the command line wins) and validates the map's fields.
 
+import Executors
 import Foundation
 import PipelineCore
 

@@ -3,6 +3,7 @@
 // right after sbatch answers, so that a restarted head adopts the job instead of submitting again.
 
 import Base
+import Executors
 import Foundation
 import PipelineCore
 import PipelineStore

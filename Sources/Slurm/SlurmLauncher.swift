@@ -4,6 +4,7 @@
 // nothing changes), and reports a job done only once its stage record is in the store.
 
 import Base
+import Executors
 import Foundation
 import PipelineCore
 import PipelineStore

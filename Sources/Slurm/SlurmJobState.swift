@@ -1,6 +1,7 @@
 // SlurmJobState: Slurm's job states as squeue/sacct print them, whether each is final, and the
 // parsers for the batched status answers (`squeue --format='%i|%T|%r'`, `sacct --parsable2`).
 
+import Executors
 import Foundation
 
 /// A job's state and, when known, the reason or exit code that goes with it.
