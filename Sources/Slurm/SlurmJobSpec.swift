@@ -41,7 +41,7 @@ public struct SlurmJobSpec: Equatable {
         // still asks for them.
         let gpuDirective = resources.gpus.map { "#SBATCH --gres=gpu:\($0)\n" } ?? ""
         script = "#!/bin/sh\n" + gpuDirective + "# madpipe stage \(SlurmJobSpec.commentSafe(stageId)) (key \(key))\n"
-            + "exec " + words.map(SlurmJobSpec.shellQuote).joined(separator: " ")
+            + "exec " + words.map(Shell.quote).joined(separator: " ")
             + " --executor-name \"slurm:$SLURM_JOB_ID\"\n"
     }
 
@@ -62,11 +62,6 @@ public struct SlurmJobSpec: Equatable {
         let s = max(1, seconds)
         if s % 60 == 0 && s < 86_400 { return String(s / 60) }
         return String(format: "%d-%02d:%02d:%02d", s / 86_400, (s % 86_400) / 3600, (s % 3600) / 60, s % 60)
-    }
-
-    /// Quotes a word for `/bin/sh` (single quotes; an embedded quote becomes `'\''`).
-    public static func shellQuote(_ word: String) -> String {
-        "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     static func commentSafe(_ s: String) -> String { s.replacingOccurrences(of: "\n", with: " ") }
