@@ -181,6 +181,9 @@ struct BundleCommand: ParsableCommand {
 
         func run() throws {
             let store = try cacheOptions.openStore()
+            // Held like a run's, so `cache gc` never deletes objects this import is adding.
+            let lease = try RunLease.forRun(store) { printError("madpipe: waiting for `cache gc` on \(store.root) to finish") }
+            defer { lease.unlock() }
             store.cleanTemporaries()
             do {
                 let r = try BundleImporter.importBundle(path: file, into: store, pipelineDirectory: pipelineDir, overwrite: overwrite,
