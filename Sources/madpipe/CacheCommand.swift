@@ -85,7 +85,7 @@ struct CacheCommand: ParsableCommand {
                 for s in PipelineStatus.compute(plan: plan, store: store) { if let k = s.key { keep.insert(k) } }
             }
             let r = store.gc(keep: keep, dryRun: dryRun)
-            print("\(dryRun ? "would remove" : "removed"): \(r.records) record(s), \(r.objects) object(s) (\(formatBytes(r.bytes))), \(r.other) other entr\(r.other == 1 ? "y" : "ies"); kept \(keep.count) stage result(s)")
+            print("\(dryRun ? "would remove" : "removed"): \(r.records) record(s), \(r.objects) object(s) (\(formatBytes(r.bytes))), \(r.other) other entr\(r.other == 1 ? "y" : "ies"), \(r.runs) run manifest(s); kept \(keep.count) stage result(s)")
         }
     }
 
