@@ -21,6 +21,8 @@ public struct ReportInputs: Sendable {
     public var outputs: [(name: String, table: CSVTable)]
     /// Per-stage timings: columns stage,seconds.
     public var timings: CSVTable?
+    /// twins.csv rows (compare-twins): model,dataset,detector,layer,subset,quirky_auroc,twin_auroc,difference,ci_low,ci_high.
+    public var twins: CSVTable?
     /// Pipeline vars / params shown in the report, in order.
     public var params: [(String, String)]
     /// Provenance (engine version, host, date, ...), in order.
