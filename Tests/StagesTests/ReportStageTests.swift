@@ -120,6 +120,20 @@ final class ReportStageTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/plain/report/figures/twin-difference.svg"))
     }
 
+    /// Two outputs tables of one model and dataset that differ on an axis (a quirky model and its
+    /// twin) get panels labelled apart, not two panels with the same title.
+    func testOutputsPanelsOfAQuirkyModelAndItsTwinAreLabelledApart() throws {
+        try write("q/quirkiness.csv", ReportSamples.quirkiness)
+        try write("o-q/outputs.csv", ReportSamples.outputs(shift: 0.5))
+        try write("o-t/outputs.csv", ReportSamples.outputs(shift: 2))
+        _ = try run(["quirkiness": [artifact("quirk", "q")],
+                     "outputs": [artifact("logits[model=gpt2s,dataset=addition,bob_rule=quirky]", "o-q"),
+                                 artifact("logits[model=gpt2s,dataset=addition,bob_rule=truthful]", "o-t")]], out: "out")
+        let svg = try String(contentsOfFile: root + "/out/report/figures/log-odds.svg", encoding: .utf8)
+        XCTAssertTrue(svg.contains("gpt2s / addition bob_rule=quirky"), svg)
+        XCTAssertTrue(svg.contains("gpt2s / addition bob_rule=truthful"), svg)
+    }
+
     func testDeclaresOptionalInputsAndParams() {
         let k = ReportStage()
         XCTAssertEqual(k.inputs?.map(\.name), ["auroc", "best_layer", "quirkiness", "separation", "outputs", "twins", "timings"])

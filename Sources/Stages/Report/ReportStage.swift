@@ -12,7 +12,7 @@ public struct ReportStage: StageKind {
     public let name = "report"
     public var writes: Set<Artifact>? { [] }
     public var acceptsPartialGather: Bool { true }
-    public let version = 2
+    public let version = 3 // 3: twins input (figure, table); outputs panels labelled with their other axes
     public let summary = "Write a self-contained HTML report (figures, AUROC summary, params, timings) from result CSV tables."
     public let params: [ParamSpec] = [
         ParamSpec("title", .string, default: .string("madpipe report"), "Page title."),
