@@ -25,7 +25,7 @@ public enum HTMLReport {
         for f in figures { if let svg = f.svg { try Data(svg.utf8).write(to: URL(fileURLWithPath: "\(directory)/figures/\(f.id).svg")) } }
         var tables: [(String, CSVTable)] = [("summary", summary)]
         for (name, t) in [("auroc", inputs.auroc), ("best-layer", inputs.bestLayer), ("quirkiness", inputs.quirkiness),
-                          ("separation", inputs.separation), ("timings", inputs.timings)] {
+                          ("separation", inputs.separation), ("twins", inputs.twins), ("timings", inputs.timings)] {
             if let t { tables.append((name, t)) }
         }
         for (name, t) in tables { try Data(t.csv().utf8).write(to: URL(fileURLWithPath: "\(directory)/tables/\(name).csv")) }
@@ -65,6 +65,12 @@ public enum HTMLReport {
             } else {
                 h += "<p class=\"unavailable\">not available: \(escape(f.unavailable ?? "no data"))</p>\n"
             }
+            h += "</section>\n"
+        }
+        if let t = inputs.twins {
+            h += "<section id=\"twins\"><h2>Quirky model minus truthful twin (aggregated score)</h2>\n"
+            h += "<p>AUROC of the layer-aggregated score on each quirky model and on its truthful twin, on the same test prompts, their difference and its paired bootstrap 95% interval (all layers and subsets: tables/twins.csv). A difference above 0 is the detector responding to Bob's mechanism rather than to the input.</p>\n"
+            h += table(ReportTwins.aggregateTable(t))
             h += "</section>\n"
         }
         h += "<section id=\"summary\"><h2>Summary table</h2>\n"

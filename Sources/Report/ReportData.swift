@@ -129,7 +129,14 @@ struct OutputTable {
     var name: String
     var table: CSVTable
     var md: ModelDataset?
-    var label: String { md?.label ?? name }
+    /// "model / dataset" and the other axis values of the instance its name holds
+    /// (`logits[model=llama,dataset=addition,bob_rule=truthful]/...`), so that a quirky model's
+    /// panel and its twin's are told apart; the name itself when it matched no model and dataset.
+    var label: String {
+        guard let md else { return name }
+        let extras = ReportInputs.instanceAssignment(name).filter { !["model", "dataset"].contains($0.0) }
+        return ([md.label] + extras.map { "\($0.0)=\($0.1)" }).joined(separator: " ")
+    }
 }
 
 /// Typed, joined views of the report's tables.

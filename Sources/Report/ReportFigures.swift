@@ -31,6 +31,7 @@ public enum ReportFigures {
         let data = ReportData(inputs)
         return [aurocPerLayer(data), aurocAggregate(data), logOdds(data), aurocVsQuirkiness(data),
                 losses(data), aurocVsSeparation(data, fitDetector: fitDetector), separationVsLogits(data)]
+            + (inputs.twins == nil ? [] : [ReportTwins.figure(inputs)])
     }
 
     static func figure(_ id: String, _ title: String, _ caption: String, build: () throws -> String) -> ReportFigure {

@@ -22,6 +22,8 @@ public struct ReportInputs: Sendable {
     public var outputs: [(name: String, table: CSVTable)]
     /// Per-stage timings: columns stage,seconds.
     public var timings: CSVTable?
+    /// twins.csv rows (compare-twins): model,dataset,detector,layer,subset,quirky_auroc,twin_auroc,difference,ci_low,ci_high.
+    public var twins: CSVTable?
     /// Pipeline vars / params shown in the report, in order.
     public var params: [(String, String)]
     /// Provenance (engine version, host, date, ...), in order.
@@ -54,6 +56,18 @@ public struct ReportInputs: Sendable {
     public static let separationColumns = ["model", "dataset", "layer", "separation", "between_total_ratio"]
     public static let outputColumns = ["character", "label", "log_odds"]
     public static let timingColumns = ["stage", "seconds"]
+
+    /// The axis values of the deepest directory of `path` named like a stage instance
+    /// (`evaluate[model=gpt2,seed=0]`, as publishing names them), or none.
+    public static func instanceAssignment(_ path: String) -> [(String, String)] {
+        for part in path.split(separator: "/").reversed() {
+            guard part.last == "]", let open = part.firstIndex(of: "["), open > part.startIndex else { continue }
+            let pairs = part[part.index(after: open)..<part.index(before: part.endIndex)].split(separator: ",").map { $0.split(separator: "=", maxSplits: 1) }
+            guard !pairs.isEmpty, pairs.allSatisfy({ $0.count == 2 && !$0[0].isEmpty }) else { continue }
+            return pairs.map { (String($0[0]), String($0[1])) }
+        }
+        return []
+    }
 }
 
 /// Fixed number formatting shared by the figures, tables and HTML (deterministic output).

@@ -19,7 +19,7 @@ extension ReportInputs {
             do {
                 let t = try CSVTable.read(path: p)
                 try t.require(columns)
-                tables.append((t, InputArtifact(stageId: p, assignment: instanceAssignment(p), path: p, digest: "")))
+                tables.append((t, InputArtifact(stageId: p, assignment: instanceAssignment(p).map { ($0.0, Value.string($0.1)) }, path: p, digest: "")))
             } catch {
                 notes.append("\(what): \(error)")
             }
@@ -27,18 +27,6 @@ extension ReportInputs {
         let axes = Provenance(tables.map(\.instance), fixed: ReportInputs.keyColumns).axes
         let led = tables.map { t in ReportStage.withAxes(t.table, axes.filter { t.table.column($0) == nil }, t.instance) }
         return led.isEmpty ? nil : CSVTable.concatenate(led, source: what)
-    }
-
-    /// The axis values of the deepest directory of `path` named like a stage instance
-    /// (`evaluate[model=gpt2,seed=0]`, as publishing names them), or none.
-    static func instanceAssignment(_ path: String) -> [(String, Value)] {
-        for part in path.split(separator: "/").reversed() {
-            guard part.last == "]", let open = part.firstIndex(of: "["), open > part.startIndex else { continue }
-            let pairs = part[part.index(after: open)..<part.index(before: part.endIndex)].split(separator: ",").map { $0.split(separator: "=", maxSplits: 1) }
-            guard !pairs.isEmpty, pairs.allSatisfy({ $0.count == 2 && !$0[0].isEmpty }) else { continue }
-            return pairs.map { (String($0[0]), Value.string(String($0[1]))) }
-        }
-        return []
     }
 
     /// CSV files for a table inside an artifact: the artifact itself when it is a file, else

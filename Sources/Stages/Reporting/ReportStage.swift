@@ -14,7 +14,7 @@ public struct ReportStage: StageKind {
     public let name = "report"
     public var writes: Set<Artifact>? { [] }
     public var acceptsPartialGather: Bool { true }
-    public let version = 2
+    public let version = 3 // 3: twins input (figure, table); outputs panels labelled with their other axes
     public let summary = "Write a self-contained HTML report (figures, AUROC summary, params, timings) from result CSV tables."
     public let params: [ParamSpec] = [
         ParamSpec("title", .string, default: .string("madpipe report"), "Page title."),
@@ -28,6 +28,7 @@ public struct ReportStage: StageKind {
         InputSpec("quirkiness", required: false, "quirkiness.csv."),
         InputSpec("separation", required: false, "separation.csv."),
         InputSpec("outputs", required: false, "Per-prompt outputs tables (*.csv), one per model and dataset; their paths must contain the model and dataset names."),
+        InputSpec("twins", required: false, "twins.csv from compare-twins: quirky-minus-twin AUROC per layer (figure) and aggregated (table)."),
         InputSpec("timings", required: false, "Per-stage timings: a CSV (stage,seconds) or a JSON list of {id, seconds}."),
     ]
 
@@ -76,6 +77,7 @@ public struct ReportStage: StageKind {
             }
         r.quirkiness = table("quirkiness", "quirkiness.csv", ReportInputs.quirkinessColumns)
         r.separation = table("separation", "separation.csv", ReportInputs.separationColumns)
+        r.twins = table("twins", "twins.csv", ReportInputs.twinColumns)
         for a in (inputs["outputs"] ?? []).sorted(by: { $0.stageId < $1.stageId }) {
             for p in ReportInputs.csvFiles(under: a.path) {
                 let rel = p == a.path ? (p as NSString).lastPathComponent : String(p.dropFirst(a.path.count + 1))
