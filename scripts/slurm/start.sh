@@ -95,10 +95,20 @@ is_ours() {
 
 # launch NAME CMD...: run CMD in the foreground mode of the daemon, detached in its
 # own session, output appended to log/NAME.out, PID recorded in pids/NAME.
+# Every other descriptor of the caller is closed first: munged keeps what it inherits,
+# and a caller that waits for EOF on a descriptor it gave start.sh (Swift's Process
+# watches such a socket to learn that its child exited) would otherwise wait for as
+# long as the daemon lives.
 launch() {
   local name=$1; shift
   local pid
-  setsid "$@" </dev/null >>"$DIR/log/$name.out" 2>&1 &
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    exec setsid "$@" </dev/null >>"$DIR/log/$name.out" 2>&1
+  ) &
   pid=$!
   echo "$pid" >"$DIR/pids/$name"
   LAUNCHED+=("$name")
