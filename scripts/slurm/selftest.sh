@@ -12,6 +12,9 @@
 #   - reads each job's final state back from `sacct --completion` and from the
 #     jobcomp file, and checks names, states, exit codes, CPUs, memory, time limit;
 #   - checks what squeue does with job ids it does not know;
+#   - runs a job on the node's two stand-in GPUs (--gres=gpu:2) and checks that
+#     --gres=gpu:3 is refused;
+#   - checks that no daemon kept a descriptor start.sh's caller had open;
 #   - stops the cluster it started.
 # Prints one line per check (ok/FAIL) and a `timings:` line; exits 1 on any failure,
 # 2 when the cluster cannot be started.
@@ -57,12 +60,17 @@ if [ $was_running = 0 ] && [ "$DIR" = "$DEFAULT_DIR" ]; then
     "$DIR/mysql" "$DIR/mysql.pass" "$DIR/slurmdbd.conf"
 fi
 
+# start.sh gets an extra open descriptor (fd 9), as a test process may pass one;
+# no daemon may keep it (checked below).
+caller_fd=$(mktemp /tmp/madpipe-slurm-selftest-fd.XXXXXX)
+exec 9>"$caller_fd"
 t_start=$(now)
 if ! out=$("$HERE/start.sh"); then
   echo "FAIL  start.sh could not start the cluster (see messages above)"
   exit 2
 fi
 t_idle=$(now)
+exec 9>&-
 case "$out" in
   "export SLURM_CONF="*) eval "$out" ;;
   *) echo "FAIL  start.sh printed '$out' instead of an export line"; exit 2 ;;
@@ -80,6 +88,17 @@ J="$DIR/jobs"
 NODE=$(hostname -s)
 check "sinfo reports $(getconf _NPROCESSORS_ONLN) CPUs for node $NODE" \
   eq "$(sinfo --noheader --Node --nodes="$NODE" --format=%c | head -n1)" "$(getconf _NPROCESSORS_ONLN)"
+kept=""
+if [ $was_running = 0 ]; then
+  for f in "$DIR"/pids/*; do
+    p=$(cat "$f")
+    for fd in /proc/"$p"/fd/*; do
+      [ "$(readlink "$fd" 2>/dev/null)" = "$caller_fd" ] && kept="$kept ${f##*/}"
+    done
+  done
+fi
+rm -f "$caller_fd"
+check "no daemon kept a descriptor of start.sh's caller" eq "$kept" ""
 check "start.sh is idempotent on a running cluster" \
   eq "$("$HERE/start.sh" 2>/dev/null)" "export SLURM_CONF=$SLURM_CONF"
 
@@ -222,6 +241,33 @@ if [ "$ACCOUNTING" = slurmdbd ]; then
   check "sacct: D 2 CPUs, 200M, 00:03:00" eq "$(d "$D")" "mp-res|COMPLETED|0:0|2|200M|00:03:00"
   check "sacct works for an unprivileged user" \
     eq "$("${AS_NOBODY[@]}" sacct -X --jobs="$E" --noheader --parsable2 --format=JobID,State,User 2>&1)" "$E|COMPLETED|nobody"
+fi
+
+# ---------------------------------------------------------------- GPUs
+# The node's two stand-in GPUs (gres.conf): a job asking for both gets both, one
+# asking for three is refused at submission.
+check "sinfo reports the node's gres gpu:2" eq "$(sinfo --noheader --Node --nodes="$NODE" --format=%G | head -n1)" "gpu:2"
+submit G --job-name=mp-gpu --gres=gpu:2 --wrap="env | grep -E '^(SLURM_JOB_GPUS|SLURM_GPUS_ON_NODE|CUDA_VISIBLE_DEVICES)=' | sort"
+for _ in $(seq 1 150); do
+  g=$(squeue --jobs="$G" --noheader --states=all --format='%T|%b' 2>/dev/null) || g=""
+  terminal "${g%%|*}" && break
+  sleep 0.2
+done
+check "G (--gres=gpu:2) COMPLETED, squeue shows gres:gpu:2" eq "$g" "COMPLETED|gres:gpu:2"
+check "G's environment: both GPUs" eq "$(tr '\n' ' ' <"$J/$G.out")" \
+  "CUDA_VISIBLE_DEVICES=0,1 SLURM_GPUS_ON_NODE=2 SLURM_JOB_GPUS=0,1 "
+check "scontrol show job G: TresPerNode=gres:gpu:2" \
+  eval "scontrol show job '$G' | grep -q '^ *TresPerNode=gres:gpu:2\$'"
+too_many=$(sbatch --parsable --gres=gpu:3 --output=/dev/null --wrap=true 2>&1) && too_many="exit 0: $too_many"
+check "sbatch --gres=gpu:3 is refused" \
+  eq "$too_many" "sbatch: error: Batch job submission failed: Requested node configuration is not available"
+if [ "$ACCOUNTING" = slurmdbd ]; then
+  for _ in $(seq 1 150); do
+    tres=$(sacct -X --jobs="$G" --noheader --parsable2 --format=AllocTRES 2>/dev/null)
+    [[ $tres == *gres/gpu=2* ]] && break
+    sleep 0.2
+  done
+  check "sacct (slurmdbd): G's AllocTRES has gres/gpu=2" eq "$tres" "billing=1,cpu=1,gres/gpu=2,mem=1G,node=1"
 fi
 
 # What the job saw: Slurm's environment inside D honours the request.
