@@ -73,7 +73,7 @@ extension Transformer {
                 lin(blk.mlpIn[0], D(h + "norm_2.out"), D(h + "mlp.fc"), A(h + "norm_2.out"))
             } else {
                 SwiGLU.backward(dgate: D(h + "mlp.gate"), dup: D(h + "mlp.up"), dout: D(h + "mlp.act"),
-                                gate: A(h + "mlp.gate"), up: A(h + "mlp.up"), N: N * F)
+                                gate: A(h + "mlp.gate"), up: A(h + "mlp.up"), sigmoid: A(h + "mlp.sigmoid"), N: N * F)
                 lin(blk.mlpIn[0], D(h + "norm_2.out"), D(h + "mlp.gate"), A(h + "norm_2.out"))
                 lin(blk.mlpIn[1], D(h + "norm_2.out"), D(h + "mlp.up"), A(h + "norm_2.out"))
             }

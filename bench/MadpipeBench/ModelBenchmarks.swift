@@ -35,7 +35,8 @@ struct TrainingBench: ParsableCommand {
         discussion: """
         FLOPs per token: 6 x parameters + 12 x layers x context x d_model (attention scores and values, forward and backward). \
         Besides wall-clock tokens/s it reports the median CPU time of one step (process CPU time, all threads), \
-        which a machine shared with other work does not inflate. --loss answer weighs only each row's last \
+        which a machine shared with other work does not inflate, and a checksum of the trained parameters \
+        (equal across builds when training's results are). --loss answer weighs only each row's last \
         position, as fine-tuning's answer-token loss does.
         """)
     @OptionGroup var shape: ModelShape
@@ -88,12 +89,15 @@ struct TrainingBench: ParsableCommand {
             let flopsPerToken = 6 * Double(model.layout.count) + 12 * Double(cfg.nLayers * context * cfg.dModel)
             let rate = r.tokensPerSecond * flopsPerToken
             let cpuRate = Double(batch * context) / cpu
+            // FNV-1a over the trained parameters' bits: equal across builds iff training's results are.
+            let checksum = model.parameters.array.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1.bitPattern)) &* 0x100_0000_01b3 }
             Bench.report("training", [("family", family.rawValue), ("params", "\(model.layout.count)"), ("d", "\(cfg.dModel)"),
                                       ("layers", "\(cfg.nLayers)"), ("context", "\(context)"), ("batch", "\(batch)"), ("loss", loss),
                                       ("tokens_per_second", Bench.f(r.tokensPerSecond, 0)), ("gflops", Bench.f(rate / 1e9, 2)),
                                       ("sgemm_peak_gflops", Bench.f(peak / 1e9, 2)), ("fraction_of_peak", Bench.f(rate / peak, 3)),
                                       ("cpu_ms_per_step", Bench.f(cpu * 1e3, 1)), ("cpu_tokens_per_second", Bench.f(cpuRate, 0)),
-                                      ("cpu_gflops", Bench.f(cpuRate * flopsPerToken / 1e9, 2))])
+                                      ("cpu_gflops", Bench.f(cpuRate * flopsPerToken / 1e9, 2)),
+                                      ("parameters_fnv1a", String(checksum, radix: 16))])
         }
     }
 }
