@@ -95,7 +95,7 @@ struct TrainingBench: ParsableCommand {
                                       ("layers", "\(cfg.nLayers)"), ("context", "\(context)"), ("batch", "\(batch)"), ("loss", loss),
                                       ("tokens_per_second", Bench.f(r.tokensPerSecond, 0)), ("gflops", Bench.f(rate / 1e9, 2)),
                                       ("sgemm_peak_gflops", Bench.f(peak / 1e9, 2)), ("fraction_of_peak", Bench.f(rate / peak, 3)),
-                                      ("blas_core", BLASCore.name.replacingOccurrences(of: " ", with: "_")), ("cpu_ms_per_step", Bench.f(cpu * 1e3, 1)), ("cpu_tokens_per_second", Bench.f(cpuRate, 0)),
+                                      ("cpu_ms_per_step", Bench.f(cpu * 1e3, 1)), ("cpu_tokens_per_second", Bench.f(cpuRate, 0)),
                                       ("cpu_gflops", Bench.f(cpuRate * flopsPerToken / 1e9, 2)),
                                       ("parameters_fnv1a", String(checksum, radix: 16))])
         }

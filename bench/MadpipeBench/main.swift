@@ -6,7 +6,6 @@
 // Accuracy benchmarks are pipelines instead (bench/quality.yaml).
 
 import ArgumentParser
-import Numerics
 
 struct MadpipeBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,5 +15,4 @@ struct MadpipeBench: ParsableCommand {
                       MahalanobisBench.self, AUROCBench.self, SAEStepBench.self, StreamCovarianceBench.self])
 }
 
-BLASCore.relaunchWithWiderKernels()   // OpenBLAS's AVX-512 kernels where it chose AVX2 ones (Numerics/BLASCore.swift)
 MadpipeBench.main()
