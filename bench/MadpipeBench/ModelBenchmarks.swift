@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import Base
+import CBLAS
 import Foundation
 import Models
 import Numerics
@@ -37,7 +38,8 @@ struct TrainingBench: ParsableCommand {
         Besides wall-clock tokens/s it reports the median CPU time of one step (process CPU time, all threads), \
         which a machine shared with other work does not inflate, and a checksum of the trained parameters \
         (equal across builds when training's results are). --loss answer weighs only each row's last \
-        position, as fine-tuning's answer-token loss does.
+        position, as fine-tuning's answer-token loss does. blas_core is the OpenBLAS kernel set \
+        (OPENBLAS_CORETYPE chooses it; docs/benchmarks.md).
         """)
     @OptionGroup var shape: ModelShape
     @Option(help: "Context length (the training window).") var context = 128
@@ -95,7 +97,7 @@ struct TrainingBench: ParsableCommand {
                                       ("layers", "\(cfg.nLayers)"), ("context", "\(context)"), ("batch", "\(batch)"), ("loss", loss),
                                       ("tokens_per_second", Bench.f(r.tokensPerSecond, 0)), ("gflops", Bench.f(rate / 1e9, 2)),
                                       ("sgemm_peak_gflops", Bench.f(peak / 1e9, 2)), ("fraction_of_peak", Bench.f(rate / peak, 3)),
-                                      ("cpu_ms_per_step", Bench.f(cpu * 1e3, 1)), ("cpu_tokens_per_second", Bench.f(cpuRate, 0)),
+                                      ("blas_core", String(cString: openblas_get_corename())), ("cpu_ms_per_step", Bench.f(cpu * 1e3, 1)), ("cpu_tokens_per_second", Bench.f(cpuRate, 0)),
                                       ("cpu_gflops", Bench.f(cpuRate * flopsPerToken / 1e9, 2)),
                                       ("parameters_fnv1a", String(checksum, radix: 16))])
         }
