@@ -7,7 +7,7 @@ extension Transformer {
     public func backward() throws {
         guard acts.count > 0 else { throw ModelError.noForwardPass(operation: "backward") }
         guard let targets else { throw ModelError.noTargets }
-        dacts.zero()
+        prepareGradients()
         targets.withUnsafeBufferPointer { tg in
             lossWeights.withUnsafeBufferPointer { w in
                 CrossEntropy.backward(dlogits: D("logits"), probs: A("probs"), targets: tg.baseAddress!,
@@ -26,7 +26,7 @@ extension Transformer {
         guard logitGradient.count == n else {
             throw ModelError.shapeMismatch(argument: "logitGradient", expected: n, got: logitGradient.count)
         }
-        dacts.zero()
+        prepareGradients()
         logitGradient.withUnsafeBufferPointer { D("logits").update(from: $0.baseAddress!, count: n) }
         runBackward(baseGrads: parameterGradients && trainBase, loraGrads: parameterGradients && lora != nil)
     }
@@ -44,6 +44,11 @@ extension Transformer {
         let base = (batch * sequenceLength + position) * V
         for i in 0..<V { g[base + i] = direction[i] }
         try backward(logitGradient: g, parameterGradients: parameterGradients)
+    }
+
+    /// Zeroes the activation gradients, allocating them at the first backward pass after a new shape.
+    private func prepareGradients() {
+        if dacts.count == actLayout.totalCount { dacts.zero() } else { dacts = FloatBuffer(count: actLayout.totalCount) }
     }
 
     /// The backward pass proper; expects D("logits") set and every other activation gradient 0.

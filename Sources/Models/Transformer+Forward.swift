@@ -39,7 +39,7 @@ extension Transformer {
         if B != batchSize || T != sequenceLength || acts.count == 0 {
             actLayout = ActivationLayout.make(config: config, parameters: layout, lora: lora, B: B, T: T)
             acts = FloatBuffer(count: actLayout.totalCount)
-            dacts = FloatBuffer(count: actLayout.totalCount)
+            dacts = FloatBuffer(count: 0)   // allocated by the first backward pass: a forward-only pass needs none
             batchSize = B
             sequenceLength = T
         }
