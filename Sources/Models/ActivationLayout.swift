@@ -32,6 +32,7 @@ enum ActivationLayout {
             } else {
                 t.append(h + "mlp.gate", shape: [N, F])
                 t.append(h + "mlp.up", shape: [N, F])
+                t.append(h + "mlp.sigmoid", shape: [N, F])
             }
             t.append(h + "mlp.act", shape: [N, F])
             t.append(h + "mlp.out", shape: [N, C])

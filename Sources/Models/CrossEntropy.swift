@@ -1,14 +1,16 @@
 // CrossEntropy: softmax over the vocabulary and the weighted mean negative log-likelihood of the
 // targets. The per-position weights are the loss mask (fine-tuning puts weight 1 on the answer
-// token and 0 elsewhere); the mean divides by the sum of the weights.
+// token and 0 elsewhere); the mean divides by the sum of the weights. Positions of weight 0 are
+// skipped in both passes (fine-tuning weighs one position in ~48; their softmax over the vocabulary
+// was 3% of a step), so they cannot affect the loss, not even with a non-finite logit.
 
 import Foundation
 
 /// Forward and backward of softmax cross-entropy with a per-position loss mask.
 public enum CrossEntropy {
     /// Returns sum_n w[n] * loss[n] / sum_n w[n] (0 when every weight is 0), accumulated in Double.
-    /// - losses:  [N]     -log softmax(logits[n])[targets[n]] (written for every n)
-    /// - probs:   [N, V]  softmax(logits) (saved for backward)
+    /// - losses:  [N]     -log softmax(logits[n])[targets[n]]; 0 where the weight is 0
+    /// - probs:   [N, V]  softmax(logits) (saved for backward); rows of weight 0 are not written
     /// - logits:  [N, V]
     /// - targets: [N], each in [0, V)
     /// - weights: [N]
@@ -18,6 +20,7 @@ public enum CrossEntropy {
                                weights: UnsafePointer<Float>, N: Int, V: Int) -> Double {
         var total = 0.0, wsum = 0.0
         for n in 0..<N {
+            if weights[n] == 0 { losses[n] = 0; continue }
             let z = logits + n * V, p = probs + n * V
             var maxv = -Float.infinity
             for i in 0..<V where z[i] > maxv { maxv = z[i] }

@@ -21,6 +21,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
     case noLoRAAttached
     /// An operation needs the activations of a forward pass that has not run.
     case noForwardPass(operation: String)
+    /// An operation reads gradients, but no backward pass has run since the forward pass set the shape.
+    case noBackwardPass(operation: String)
     /// A backward pass from the loss was requested but the forward pass had no targets.
     case noTargets
     /// A layer, batch row, position or head index is out of range.
@@ -46,6 +48,8 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
             return "no LoRA adapters are attached to this model"
         case let .noForwardPass(operation):
             return "\(operation) needs a forward pass first"
+        case let .noBackwardPass(operation):
+            return "\(operation) needs a backward pass after the forward pass"
         case .noTargets:
             return "backward from the loss needs a forward pass with targets"
         case let .indexOutOfRange(what, index, count):

@@ -7,7 +7,7 @@ extension Transformer {
     public func backward() throws {
         guard acts.count > 0 else { throw ModelError.noForwardPass(operation: "backward") }
         guard let targets else { throw ModelError.noTargets }
-        dacts.zero()
+        prepareGradients()
         targets.withUnsafeBufferPointer { tg in
             lossWeights.withUnsafeBufferPointer { w in
                 CrossEntropy.backward(dlogits: D("logits"), probs: A("probs"), targets: tg.baseAddress!,
@@ -26,7 +26,7 @@ extension Transformer {
         guard logitGradient.count == n else {
             throw ModelError.shapeMismatch(argument: "logitGradient", expected: n, got: logitGradient.count)
         }
-        dacts.zero()
+        prepareGradients()
         logitGradient.withUnsafeBufferPointer { D("logits").update(from: $0.baseAddress!, count: n) }
         runBackward(baseGrads: parameterGradients && trainBase, loraGrads: parameterGradients && lora != nil)
     }
@@ -44,6 +44,11 @@ extension Transformer {
         let base = (batch * sequenceLength + position) * V
         for i in 0..<V { g[base + i] = direction[i] }
         try backward(logitGradient: g, parameterGradients: parameterGradients)
+    }
+
+    /// Zeroes the activation gradients, allocating them at the first backward pass after a new shape.
+    private func prepareGradients() {
+        if dacts.count == actLayout.totalCount { dacts.zero() } else { dacts = FloatBuffer(count: actLayout.totalCount) }
     }
 
     /// The backward pass proper; expects D("logits") set and every other activation gradient 0.
@@ -73,7 +78,7 @@ extension Transformer {
                 lin(blk.mlpIn[0], D(h + "norm_2.out"), D(h + "mlp.fc"), A(h + "norm_2.out"))
             } else {
                 SwiGLU.backward(dgate: D(h + "mlp.gate"), dup: D(h + "mlp.up"), dout: D(h + "mlp.act"),
-                                gate: A(h + "mlp.gate"), up: A(h + "mlp.up"), N: N * F)
+                                gate: A(h + "mlp.gate"), up: A(h + "mlp.up"), sigmoid: A(h + "mlp.sigmoid"), N: N * F)
                 lin(blk.mlpIn[0], D(h + "norm_2.out"), D(h + "mlp.gate"), A(h + "norm_2.out"))
                 lin(blk.mlpIn[1], D(h + "norm_2.out"), D(h + "mlp.up"), A(h + "norm_2.out"))
             }

@@ -39,7 +39,7 @@ extension Transformer {
         if B != batchSize || T != sequenceLength || acts.count == 0 {
             actLayout = ActivationLayout.make(config: config, parameters: layout, lora: lora, B: B, T: T)
             acts = FloatBuffer(count: actLayout.totalCount)
-            dacts = FloatBuffer(count: actLayout.totalCount)
+            dacts = FloatBuffer(count: 0)   // allocated by the first backward pass: a forward-only pass needs none
             batchSize = B
             sequenceLength = T
         }
@@ -94,7 +94,7 @@ extension Transformer {
                 let gate = A(h + "mlp.gate"), up = A(h + "mlp.up")
                 linearForward(blk.mlpIn[0], out: gate, inp: n2, N: N)
                 linearForward(blk.mlpIn[1], out: up, inp: n2, N: N)
-                SwiGLU.forward(out: act, gate: gate, up: up, N: N * F)
+                SwiGLU.forward(out: act, sigmoid: A(h + "mlp.sigmoid"), gate: gate, up: up, N: N * F)
             }
             let mlpOut = A(h + "mlp.out")
             linearForward(blk.mlpOut, out: mlpOut, inp: act, N: N)

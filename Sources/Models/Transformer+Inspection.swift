@@ -22,6 +22,7 @@ extension Transformer {
     /// The gradient of the last backward's scalar w.r.t. `residual(layer:batch:position:)`. [dModel]
     public func residualGradient(layer: Int, batch: Int, position: Int) throws -> [Float] {
         try checkRead("residualGradient", layer: layer, layers: config.nLayers + 1, batch: batch, position: position)
+        try checkGradients("residualGradient")
         let C = config.dModel
         let p = D("residual.\(layer)") + (batch * sequenceLength + position) * C
         return Array(UnsafeBufferPointer(start: p, count: C))
@@ -45,12 +46,17 @@ extension Transformer {
     /// Gradient of the last backward's scalar w.r.t. `headOutputs(layer:batch:position:)`, [nHeads][headDim].
     public func headOutputGradients(layer: Int, batch: Int, position: Int) throws -> [[Float]] {
         try checkRead("headOutputGradients", layer: layer, layers: config.nLayers, batch: batch, position: position)
+        try checkGradients("headOutputGradients")
         return split(D("h.\(layer).attn.heads") + (batch * sequenceLength + position) * config.dModel)
     }
 
     private func split(_ p: UnsafeMutablePointer<Float>) -> [[Float]] {
         let hd = config.headDim
         return (0..<config.nHeads).map { Array(UnsafeBufferPointer(start: p + $0 * hd, count: hd)) }
+    }
+
+    private func checkGradients(_ operation: String) throws {
+        guard dacts.count == actLayout.totalCount else { throw ModelError.noBackwardPass(operation: operation) }
     }
 
     private func checkRead(_ operation: String, layer: Int, layers: Int, batch: Int, position: Int) throws {

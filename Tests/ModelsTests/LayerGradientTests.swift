@@ -259,20 +259,41 @@ final class LayerGradientTests: XCTestCase {
     func testSwiGLUValuesAndGradients() {
         let n = 10
         let g = GradientCheck.random(n, seed: 81, scale: 3), u = GradientCheck.random(n, seed: 82, scale: 2)
+        let sigmoid = FloatBuffer(count: n)
         func run(_ g: [Float], _ u: [Float]) -> [Float] {
             let out = FloatBuffer(count: n)
-            SwiGLU.forward(out: out.pointer, gate: g, up: u, N: n)
+            SwiGLU.forward(out: out.pointer, sigmoid: sigmoid.pointer, gate: g, up: u, N: n)
             return out.array
         }
         // silu(0) = 0; silu(2) = 2 / (1 + e^-2) = 1.7615942.
         let known = run([0, 2] + [Float](repeating: 0, count: n - 2), [5, 1] + [Float](repeating: 0, count: n - 2))
         XCTAssertEqual(known[0], 0)
         XCTAssertEqual(known[1], 1.7615942, accuracy: 1e-6)
+        XCTAssertEqual(sigmoid[1], 0.8807971, accuracy: 1e-6, "sigmoid(2) = 1 / (1 + e^-2) is saved")
+        _ = run(g, u)
         let wOut = GradientCheck.random(n, seed: 83)
         let dg = FloatBuffer(count: n), du = FloatBuffer(count: n)
-        SwiGLU.backward(dgate: dg.pointer, dup: du.pointer, dout: wOut, gate: g, up: u, N: n)
+        SwiGLU.backward(dgate: dg.pointer, dup: du.pointer, dout: wOut, gate: g, up: u, sigmoid: sigmoid.pointer, N: n)
         check("swiglu dgate", g, dg.array) { GradientCheck.dot(wOut, run($0, u)) }
         check("swiglu dup", u, du.array) { GradientCheck.dot(wOut, run(g, $0)) }
+    }
+
+    /// The saved-sigmoid pair gives the recomputing reference's results bit for bit, so training
+    /// results did not change when the backward pass stopped calling expf.
+    func testSwiGLUMatchesTheReferenceBitForBit() {
+        let n = 4099
+        let g = GradientCheck.random(n, seed: 84, scale: 12), u = GradientCheck.random(n, seed: 85, scale: 2)
+        let dout = GradientCheck.random(n, seed: 86)
+        let out = FloatBuffer(count: n), sigmoid = FloatBuffer(count: n), ref = FloatBuffer(count: n)
+        SwiGLU.forward(out: out.pointer, sigmoid: sigmoid.pointer, gate: g, up: u, N: n)
+        SwiGLU.forwardNaive(out: ref.pointer, gate: g, up: u, N: n)
+        XCTAssertEqual(out.array.map(\.bitPattern), ref.array.map(\.bitPattern))
+        let start = GradientCheck.random(n, seed: 87)   // backward accumulates into what is there
+        let dg = FloatBuffer(start), du = FloatBuffer(start), dgRef = FloatBuffer(start), duRef = FloatBuffer(start)
+        SwiGLU.backward(dgate: dg.pointer, dup: du.pointer, dout: dout, gate: g, up: u, sigmoid: sigmoid.pointer, N: n)
+        SwiGLU.backwardNaive(dgate: dgRef.pointer, dup: duRef.pointer, dout: dout, gate: g, up: u, N: n)
+        XCTAssertEqual(dg.array.map(\.bitPattern), dgRef.array.map(\.bitPattern))
+        XCTAssertEqual(du.array.map(\.bitPattern), duRef.array.map(\.bitPattern))
     }
 
     func testResidualGradient() {
@@ -334,5 +355,15 @@ final class LayerGradientTests: XCTestCase {
         // All-zero mask: loss 0 and no gradient (nothing to learn from).
         XCTAssertEqual(CrossEntropy.forward(losses: losses.pointer, probs: probs.pointer, logits: logits, targets: targets,
                                             weights: [0, 0, 0, 0], N: N, V: V), 0)
+        // A position of weight 0 is skipped: an infinite logit there leaves the loss what it is
+        // without it (before the skip, 0 * NaN made the mean NaN).
+        var poisoned = logits
+        poisoned[V + 2] = .infinity
+        let clean = CrossEntropy.forward(losses: losses.pointer, probs: probs.pointer, logits: logits, targets: targets,
+                                         weights: mask, N: N, V: V)
+        let skipped = CrossEntropy.forward(losses: losses.pointer, probs: probs.pointer, logits: poisoned, targets: targets,
+                                           weights: mask, N: N, V: V)
+        XCTAssertEqual(skipped, clean)
+        XCTAssertEqual(losses[1], 0, "the loss of a weight-0 position is written as 0")
     }
 }

@@ -178,6 +178,28 @@ final class TransformerForwardTests: XCTestCase {
         }
     }
 
+    /// A forward-only pass (activation extraction) allocates no activation gradients: reading them
+    /// before a backward pass is an error, and a backward pass allocates them.
+    func testGradientsAreAllocatedByTheFirstBackwardPass() throws {
+        let model = try Transformer(config: ModelFixtures.config(.llama), seed: 0)
+        try model.forward(tokens: [1, 2, 3, 4, 5, 6], batchSize: 2)
+        XCTAssertThrowsError(try model.residualGradient(layer: 0, batch: 0, position: 0)) {
+            XCTAssertEqual($0 as? ModelError, .noBackwardPass(operation: "residualGradient"))
+            XCTAssertEqual("\($0)", "residualGradient needs a backward pass after the forward pass")
+        }
+        var direction = [Float](repeating: 0, count: 256)
+        direction[7] = 1
+        try model.backward(logitDirection: direction, batch: 1, position: 2)
+        let g = try model.residualGradient(layer: 0, batch: 1, position: 2)
+        XCTAssertEqual(g.count, model.config.dModel)
+        XCTAssertTrue(g.contains { $0 != 0 }, "logit 7 at (1, 2) depends on the embedding there")
+        XCTAssertEqual(try model.headOutputGradients(layer: 0, batch: 0, position: 0).count, model.config.nHeads)
+        try model.forward(tokens: [1, 2, 3, 4], batchSize: 1)   // a new shape: new activations, no gradients yet
+        XCTAssertThrowsError(try model.headOutputGradients(layer: 0, batch: 0, position: 0)) {
+            XCTAssertEqual($0 as? ModelError, .noBackwardPass(operation: "headOutputGradients"))
+        }
+    }
+
     func testAnswerRowsStartAtTheBasesLikeliestByte() throws {
         for family in families {
             let model = try ModelFixtures.model(family)

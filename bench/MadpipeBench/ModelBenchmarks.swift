@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import Base
+import CBLAS
 import Foundation
 import Models
 import Numerics
@@ -32,12 +33,31 @@ struct ModelShape: ParsableArguments {
 struct TrainingBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "training",
         abstract: "Trainer steps per second on random digits, as GFLOP/s and a fraction of the sgemm peak.",
-        discussion: "FLOPs per token: 6 x parameters + 12 x layers x context x d_model (attention scores and values, forward and backward).")
+        discussion: """
+        FLOPs per token: 6 x parameters + 12 x layers x context x d_model (attention scores and values, forward and backward). \
+        Besides wall-clock tokens/s it reports the median CPU time of one step (process CPU time, all threads), \
+        which a machine shared with other work does not inflate, and a checksum of the trained parameters \
+        (equal across builds when training's results are). --loss answer weighs only each row's last \
+        position, as fine-tuning's answer-token loss does. blas_core is the OpenBLAS kernel set \
+        (OPENBLAS_CORETYPE chooses it; docs/benchmarks.md).
+        """)
     @OptionGroup var shape: ModelShape
     @Option(help: "Context length (the training window).") var context = 128
     @Option(help: "Sequences per step.") var batch = 8
     @Option(help: "Optimiser steps timed.") var steps = 12
     @Option(help: "Size of the square sgemm that sets the peak.") var sgemmSize = 512
+    @Option(help: "Loss positions: all (pre-training) or answer (the last position only, as fine-tuning).") var loss = "all"
+
+    func validate() throws {
+        if loss != "all" && loss != "answer" { throw ValidationError("--loss is all or answer, got '\(loss)'") }
+    }
+
+    /// CPU seconds this process has used, all threads.
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
 
     func run() throws {
         let peak = Bench.sgemmGFLOPs(m: sgemmSize, k: sgemmSize, n: sgemmSize, repeats: 20) * 1e9
@@ -46,16 +66,40 @@ struct TrainingBench: ParsableCommand {
             let model = try Transformer(config: cfg, seed: 1)
             var rng = SplitMix64(seed: 5)
             let text = String(decoding: (0..<((context + 1) * batch * 8)).map { _ in UInt8(48 + rng.next() % 10) }, as: UTF8.self)
-            let windows = TrainingData.packedWindows(text: text, length: context)
+            var windows = TrainingData.packedWindows(text: text, length: context)
+            if loss == "answer" {
+                for i in windows.indices {
+                    windows[i].mask = [Float](repeating: 0, count: context)
+                    windows[i].mask[context - 1] = 1
+                    windows[i].targets[context - 1] = i % 2 == 0 ? TrainingData.yesToken : TrainingData.noToken
+                }
+            }
             var o = TrainingOptions(steps: steps, batchSize: batch, learningRate: 1e-3)
             o.evalEvery = 0
-            let r = try Trainer(model: model, options: o, train: windows, validation: Array(windows.prefix(batch))).run()
+            let trainer = try Trainer(model: model, options: o, train: windows, validation: Array(windows.prefix(batch)))
+            var stepCPU: [Double] = []
+            var last = Self.processCPUSeconds()
+            trainer.onProgress = { _ in
+                let now = Self.processCPUSeconds()
+                stepCPU.append(now - last)
+                last = now
+            }
+            let r = try trainer.run()
+            // The median step skips the evaluation steps (powers of two), whose time includes a validation pass.
+            let timed = (stepCPU.count > 1 ? Array(stepCPU.dropFirst()) : stepCPU).sorted()
+            let cpu = timed[timed.count / 2]
             let flopsPerToken = 6 * Double(model.layout.count) + 12 * Double(cfg.nLayers * context * cfg.dModel)
             let rate = r.tokensPerSecond * flopsPerToken
+            let cpuRate = Double(batch * context) / cpu
+            // FNV-1a over the trained parameters' bits: equal across builds iff training's results are.
+            let checksum = model.parameters.array.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1.bitPattern)) &* 0x100_0000_01b3 }
             Bench.report("training", [("family", family.rawValue), ("params", "\(model.layout.count)"), ("d", "\(cfg.dModel)"),
-                                      ("layers", "\(cfg.nLayers)"), ("context", "\(context)"), ("batch", "\(batch)"),
+                                      ("layers", "\(cfg.nLayers)"), ("context", "\(context)"), ("batch", "\(batch)"), ("loss", loss),
                                       ("tokens_per_second", Bench.f(r.tokensPerSecond, 0)), ("gflops", Bench.f(rate / 1e9, 2)),
-                                      ("sgemm_peak_gflops", Bench.f(peak / 1e9, 2)), ("fraction_of_peak", Bench.f(rate / peak, 3))])
+                                      ("sgemm_peak_gflops", Bench.f(peak / 1e9, 2)), ("fraction_of_peak", Bench.f(rate / peak, 3)),
+                                      ("blas_core", String(cString: openblas_get_corename())), ("cpu_ms_per_step", Bench.f(cpu * 1e3, 1)), ("cpu_tokens_per_second", Bench.f(cpuRate, 0)),
+                                      ("cpu_gflops", Bench.f(cpuRate * flopsPerToken / 1e9, 2)),
+                                      ("parameters_fnv1a", String(checksum, radix: 16))])
         }
     }
 }
