@@ -20,4 +20,6 @@ if MADPIPE_PYTHON="$(bash scripts/hf/venv.sh)"; then
 else
     echo "test.sh: the worker's venv could not be created; the real-model tests will skip" >&2
 fi
+# The findings page's generator (scripts/findings/make-findings.sh) is Python: its tests need no build.
+python3 -m unittest discover -s scripts/findings
 swift test -c release "$@"
