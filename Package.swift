@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "CBLAKE3Kernels", path: "Sources/CBLAKE3Kernels"),
         .target(name: "CSupervisor", path: "Sources/CSupervisor"),
         .target(name: "PipelineCore",
-                dependencies: ["Yams", "CBLAKE3Kernels", .product(name: "Crypto", package: "swift-crypto")],
+                dependencies: ["Base", "Yams", "CBLAKE3Kernels", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
         .target(name: "PipelineStore",
                 dependencies: ["PipelineCore", "BuildInfo", "CArchive", "CSupervisor", .product(name: "Crypto", package: "swift-crypto")],
