@@ -18,7 +18,7 @@ extension JSONValue {
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()
-        guard p.bytes[p.i] == 0 else { throw JSONError(offset: p.i, problem: "trailing characters") }
+        guard p.i == p.bytes.count - 1 else { throw JSONError(offset: p.i, problem: "trailing characters") }
         return v
     }
 

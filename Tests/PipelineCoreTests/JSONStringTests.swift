@@ -49,5 +49,10 @@ final class JSONStringTests: XCTestCase {
         }
         // Escapes Foundation and other writers use that the escaper itself never writes.
         XCTAssertEqual(try Value.parseJSON(#""\/\b\f\u00e9\ud83d\ude42""#), .string("/\u{8}\u{C}é🙂"))
+        // A NUL byte after the value is trailing text, as Foundation also says (safetensors headers
+        // are parsed here and must not hide bytes after the object).
+        XCTAssertThrowsError(try JSONSerialization.jsonObject(with: Data("{}\u{0}x".utf8)))
+        XCTAssertThrowsError(try Value.parseJSON("{}\u{0}x"))
+        XCTAssertEqual(try Value.parseJSON("{} \n"), .map([]))
     }
 }
