@@ -16,6 +16,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "madpipe", targets: ["madpipe"]),
+        .executable(name: "madpipe-bench", targets: ["madpipe-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
@@ -36,12 +37,11 @@ let package = Package(
         .target(name: "CBLAKE3Kernels", path: "Sources/CBLAKE3Kernels"),
         .target(name: "CSupervisor", path: "Sources/CSupervisor"),
         .target(name: "PipelineCore",
-                dependencies: ["Base", "Yams", "CBLAKE3Kernels", .product(name: "Crypto", package: "swift-crypto")],
+                dependencies: ["Base", "Yams", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
         .target(name: "PipelineStore",
-                dependencies: ["PipelineCore", "BuildInfo", "CArchive", "CSupervisor", .product(name: "Crypto", package: "swift-crypto")],
+                dependencies: ["Base", "PipelineCore", "BuildInfo", "CBLAKE3Kernels", "CSupervisor", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
-
         // MARK: Science
         .target(name: "Base", swiftSettings: swiftSettings),
         .target(name: "Numerics", dependencies: ["Base", "CBLAS"], swiftSettings: swiftSettings),
@@ -49,23 +49,43 @@ let package = Package(
         .target(name: "Quirky", dependencies: ["Base"], swiftSettings: swiftSettings),
         .target(name: "Models", dependencies: ["Base", "Numerics", "CBLAS"], swiftSettings: swiftSettings),
         .target(name: "Plot", dependencies: [], swiftSettings: swiftSettings),
+        // Report: the HTML report's data model, figures and page, over Plot.
+        .target(name: "Report", dependencies: ["Base", "BuildInfo", "Detectors", "Plot"], swiftSettings: swiftSettings),
 
         // MARK: Stages, executors, CLI
         .target(name: "Stages",
-                dependencies: ["Base", "PipelineCore", "PipelineStore", "BuildInfo", "Numerics", "Detectors", "Quirky", "Models", "Plot"],
+                dependencies: ["Base", "PipelineCore", "PipelineStore", "BuildInfo", "Numerics", "Detectors", "Quirky", "Models", "Plot", "Report"],
                 swiftSettings: swiftSettings),
         .target(name: "Executors",
-                dependencies: ["PipelineCore", "PipelineStore", "BuildInfo", "Stages"],
+                dependencies: ["Base", "PipelineCore", "PipelineStore", "BuildInfo"],
                 swiftSettings: swiftSettings),
+        // Bundles: a pipeline's published results and records as one verified archive
+        // (export selection, writer, hostile-input reader, import).
+        .target(name: "Bundles",
+                dependencies: ["Base", "PipelineCore", "PipelineStore", "Executors", "BuildInfo", "CArchive", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: swiftSettings),
+
         .executableTarget(name: "madpipe",
-                          dependencies: ["Executors", "Stages", "PipelineCore", "PipelineStore", "BuildInfo", "Numerics",
+                          dependencies: ["Base", "Executors", "Slurm", "Stages", "Report", "PipelineCore", "PipelineStore", "Bundles", "BuildInfo", "Numerics",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: swiftSettings),
 
+        // Slurm: running a plan's stages as Slurm jobs (sbatch scripts, polling, adoption after a restart).
+        .target(name: "Slurm", dependencies: ["Base", "PipelineCore", "PipelineStore", "Executors", "BuildInfo"],
+                swiftSettings: swiftSettings),
+        // The speed benchmarks, one tool with typed options (bench/*/run.sh call it).
+        .executableTarget(name: "madpipe-bench",
+                          dependencies: ["Base", "Numerics", "Detectors", "Models", "Quirky",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "bench/MadpipeBench", swiftSettings: swiftSettings),
+
         // MARK: Tests
         .testTarget(name: "PipelineCoreTests", dependencies: ["PipelineCore", .product(name: "Crypto", package: "swift-crypto")],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "PipelineStoreTests", dependencies: ["Base", "PipelineStore"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "PipelineStoreTests", dependencies: ["Base", "PipelineStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BundlesTests", dependencies: ["Base", "PipelineCore", "PipelineStore", "Bundles", "CArchive"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "NumericsTests", dependencies: ["Base", "Numerics"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "DetectorsTests", dependencies: ["Base", "Detectors", "Numerics"],
@@ -75,8 +95,12 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Base", "Models", "Numerics"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "PlotTests", dependencies: ["Plot"], swiftSettings: swiftSettings),
-        .testTarget(name: "StagesTests", dependencies: ["Base", "Stages", "PipelineCore", "PipelineStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "EndToEndTests", dependencies: ["Base", "madpipe", "Executors", "Stages", "PipelineCore", "PipelineStore", "BuildInfo"],
+        // Test support: sample data shared by several test targets (never linked into madpipe).
+        .target(name: "ReportTestSupport", dependencies: ["Base", "Report"], path: "Tests/ReportTestSupport",
+                swiftSettings: swiftSettings),
+        .testTarget(name: "ReportTests", dependencies: ["Base", "Detectors", "Report", "ReportTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "StagesTests", dependencies: ["Base", "Stages", "Report", "ReportTestSupport", "PipelineCore", "PipelineStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "EndToEndTests", dependencies: ["Base", "madpipe", "Executors", "Slurm", "Stages", "PipelineCore", "PipelineStore", "Bundles", "BuildInfo"],
                     swiftSettings: swiftSettings),
     ]
 )

@@ -1,6 +1,7 @@
 // KeyBuilder: computes a stage instance's cache key from its resolved params, the output digests
 // of the instances it reads, and the content digests of the files its path params name.
 
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore
@@ -54,5 +55,14 @@ public enum KeyBuilder {
         }
         return KeyParts(kind: instance.kind.name, kindVersion: instance.kind.version,
                         params: .map(instance.params.values), inputs: inputs, files: files)
+    }
+
+    /// The cache check, the one place a run and `status` decide whether a stage is done: its key
+    /// parts given its upstream records, and its record when the store holds the stage complete
+    /// (record and every object intact).
+    public static func lookup(_ instance: StageInstance, plan: Plan, records: [Int: StageRecord],
+                              store: Store) throws -> (parts: KeyParts, record: StageRecord?) {
+        let parts = try self.parts(for: instance, plan: plan, records: records, store: store)
+        return (parts, store.completeRecord(parts.key))
     }
 }

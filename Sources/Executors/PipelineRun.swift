@@ -121,8 +121,7 @@ public final class PipelineRun {
     func checkCache(_ ready: [Int], records: [Int: StageRecord], reduced: [Int: StageInstance]) -> [Result<(KeyParts, StageRecord?), Error>] {
         func check(_ i: Int) -> Result<(KeyParts, StageRecord?), Error> {
             Result {
-                let parts = try KeyBuilder.parts(for: reduced[i] ?? plan.instances[i], plan: plan, records: records, store: store)
-                let record = store.completeRecord(parts.key)
+                let (parts, record) = try KeyBuilder.lookup(reduced[i] ?? plan.instances[i], plan: plan, records: records, store: store)
                 if record != nil { try? store.noteLatestIfNeeded(pipeline: plan.spec.name, stage: plan.instances[i].id, key: parts.key) }
                 return (parts, record)
             }

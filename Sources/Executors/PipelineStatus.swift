@@ -31,14 +31,14 @@ public enum PipelineStatus {
                 out.append(InstanceStatus(id: inst.id, state: latest == nil ? .missing : .stale, key: nil, reasons: [reason]))
                 continue
             }
-            let parts: KeyParts
+            let parts: KeyParts, record: StageRecord?
             do {
-                parts = try KeyBuilder.parts(for: inst, plan: plan, records: records, store: store)
+                (parts, record) = try KeyBuilder.lookup(inst, plan: plan, records: records, store: store)
             } catch {
                 out.append(InstanceStatus(id: inst.id, state: .missing, key: nil, reasons: ["\(error)"]))
                 continue
             }
-            if let r = store.completeRecord(parts.key) {
+            if let r = record {
                 records[i] = r
                 out.append(InstanceStatus(id: inst.id, state: .cached, key: parts.key, reasons: []))
                 continue

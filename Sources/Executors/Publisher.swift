@@ -3,6 +3,7 @@
 // when other stages failed); each is described by its files' object digests (for the run
 // manifest) and copied from those objects, so an earlier run's outputs can be published again.
 
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore

@@ -6,7 +6,7 @@
 
 import Foundation
 import PipelineCore
-import Stages
+import Base
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -4,6 +4,7 @@
 // noted as its stage id's latest (StageLogIndex); a partial gather gets `missing.csv`.
 
 import BuildInfo
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore
@@ -46,7 +47,9 @@ public final class StageRunner: @unchecked Sendable {
         childLock.lock()
         let c = children
         childLock.unlock()
-        for pid in c { ChildProcess.terminateGroup(pid) }
+        // A supervisor ends its command's group itself (SIGTERM, then SIGKILL after
+        // Supervisor.grace seconds); SIGKILL follows here only if the group outlives that well.
+        for pid in c { ChildProcess.terminateGroup(pid, grace: Supervisor.grace + 5) }
     }
 
     /// Inputs as the stage sees them: the producers' checked output directories, or for a kind

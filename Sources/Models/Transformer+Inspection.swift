@@ -35,12 +35,6 @@ extension Transformer {
         return Array(UnsafeBufferPointer(start: p, count: V))
     }
 
-    /// Per-position losses of the last forward pass with targets, [B * T] (unmasked).
-    public func positionLosses() throws -> [Float] {
-        guard acts.count > 0, targets != nil else { throw ModelError.noTargets }
-        return Array(UnsafeBufferPointer(start: A("losses"), count: batchSize * sequenceLength))
-    }
-
     /// Head outputs of block `layer` at (batch, position): the input of the attention output
     /// projection split per head, [nHeads][headDim].
     public func headOutputs(layer: Int, batch: Int, position: Int) throws -> [[Float]] {

@@ -54,9 +54,6 @@ public struct Tensor: Equatable {
         return flat
     }
 
-    /// The same storage viewed with another shape of equal element count.
-    public func reshaped(_ newShape: [Int]) -> Tensor { Tensor(shape: newShape, data: data) }
-
     /// The storage widened to Float64.
     public var doubles: [Double] { data.map(Double.init) }
 

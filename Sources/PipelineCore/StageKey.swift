@@ -97,11 +97,6 @@ public func sha256Hex(_ d: Data) -> String {
     hex(SHA256.hash(data: d))
 }
 
-/// Hex BLAKE3 of bytes: the content digest of store objects and dependency files.
-public func contentDigest(_ d: Data) -> String {
-    d.withUnsafeBytes { BLAKE3.hex($0) }
-}
-
 /// Lower-case hex of a digest.
 public func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
     let digits = Array("0123456789abcdef".utf8)

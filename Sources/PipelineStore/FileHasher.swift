@@ -2,6 +2,7 @@
 // SHA-256 only to recognise objects of store format 1.
 
 import Crypto
+import Base
 import Foundation
 import PipelineCore
 #if canImport(Glibc)

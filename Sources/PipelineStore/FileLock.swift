@@ -4,6 +4,7 @@
 // exclusive. Lock files are opened read-write: on NFS, flock is emulated with fcntl locks,
 // which need that for an exclusive lock.
 
+import Base
 import Foundation
 #if canImport(Glibc)
 import Glibc

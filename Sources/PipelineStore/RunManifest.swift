@@ -6,6 +6,7 @@
 // digits).
 
 import BuildInfo
+import Base
 import Foundation
 import PipelineCore
 

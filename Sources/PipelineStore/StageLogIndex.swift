@@ -3,6 +3,7 @@
 // While the stage runs, `path` is its live log (under tmp/); a success stores the log as an
 // object (`digest`, also in the stage record); a failure or interrupt keeps it as logs/<key>.log.
 
+import Base
 import Foundation
 import PipelineCore
 

@@ -2,6 +2,7 @@
 // unchanged file is not read again. Shared by runs through `cache/statcache-v<store format>.json`
 // (a new digest algorithm starts a new file).
 
+import Base
 import Foundation
 import PipelineCore
 #if canImport(Glibc)

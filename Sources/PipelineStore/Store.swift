@@ -13,6 +13,7 @@
 //   locks/<key>.lock     per-key locks between processes
 //   logs/<key>.log       logs of failed stages
 
+import Base
 import Foundation
 import PipelineCore
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 // StoreMaintenance: `madpipe cache verify|gc|ls|du`: re-hashing objects, removing what no
 // pipeline references, listing records and sizes.
 
+import Base
 import Foundation
 import PipelineCore
 #if canImport(Glibc)
@@ -20,6 +21,8 @@ public struct GCReport {
     public var objects: Int = 0
     public var bytes: Int = 0
     public var other: Int = 0
+    /// Run manifests removed: runs whose published results lost an object.
+    public var runs: Int = 0
 }
 
 extension Store {
@@ -129,7 +132,8 @@ extension Store {
     }
 
     /// Removes records not in `keep`, then objects no kept record needs, outputs and work
-    /// directories of removed keys, stale locks and logs. With `dryRun`, only counts.
+    /// directories of removed keys, stale locks and logs, index entries of removed keys, and the
+    /// manifests of runs whose published results lost an object. With `dryRun`, only counts.
     public func gc(keep: Set<String>, dryRun: Bool) -> GCReport {
         var report = GCReport()
         var live = Set<String>()
@@ -159,12 +163,20 @@ extension Store {
             }
         }
         if !dryRun {
-            for name in FileSystem.list(root + "/index") {
-                let p = root + "/index/" + name
-                if let d = FileSystem.read(p), let v = try? Value.parseJSON(bytes: Array(d)),
-                   let k = v["key"]?.stringValue, keep.contains(k) { continue }
-                unlink(p)
+            // The latest-key index and the latest-log index name keys; drop the removed ones.
+            for dir in ["index", "lastlog"] {
+                for name in FileSystem.list(root + "/" + dir) {
+                    let p = root + "/" + dir + "/" + name
+                    if let d = FileSystem.read(p), let v = try? Value.parseJSON(bytes: Array(d)),
+                       let k = v["key"]?.stringValue, keep.contains(k) { continue }
+                    unlink(p)
+                }
             }
+        }
+        // A run whose published results lost an object can be neither published nor compared.
+        for run in runs() where run.outputs.contains(where: { $0.files.contains { f in f.digest.map { !live.contains($0) } ?? false } }) {
+            report.runs += 1
+            if !dryRun { unlink(runsDirectory + "/" + run.id + ".json") }
         }
         return report
     }

@@ -6,6 +6,7 @@
 // lock to every process of the execution, and exits as the command's shell did.
 
 import CSupervisor
+import Base
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -6,7 +6,7 @@ public enum BuiltinKinds {
     /// All built-in kinds.
     public static var all: [any StageKind] {
         [CommandStage(), WriteStage(), ConcatStage(), TableStage(),
-         LoadActivationsStage(), TrainFlowStage(), FitDetectorStage(), ScoreStage(), EvaluateStage(), SeparationStage(),
+         LoadActivationsStage(), TrainFlowStage(), FitDetectorStage(), ScoreStage(), EvaluateStage(), CompareTwinsStage(), SeparationStage(),
          TrainSAEStage(), TrainProbeStage(),
          PretrainStage(), FinetuneStage(), SelectCheckpointStage(),
          QuirkyDatasetStage(), LoadDatasetStage(),

@@ -4,8 +4,10 @@
 
 import ArgumentParser
 import Executors
+import Base
 import Foundation
 import PipelineCore
+import Bundles
 import PipelineStore
 
 struct BundleCommand: ParsableCommand {
@@ -57,107 +59,28 @@ struct BundleCommand: ParsableCommand {
         @OptionGroup var pipelineOptions: PipelineOptions
         @OptionGroup var cacheOptions: CacheOptions
 
+        @Option(name: .long, help: "zstd worker threads (any count gives the same bytes; this only trades speed).")
+        var threads: Int = 2
+
+        func validate() throws {
+            if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        }
+
         func run() throws {
             let plan = try pipelineOptions.plan(pipeline)
             let store = try cacheOptions.openStore(pipeline: pipeline)
-            let states = PipelineStatus.compute(plan: plan, store: store)
-            var roots = Array(plan.instances.indices)
-            if !only.isEmpty {
-                roots = only.flatMap { plan.select($0) }
-                if roots.isEmpty { throw ValidationError("no stage instance matches \(only.joined(separator: ", "))") }
+            var options = BundleSelection.Options()
+            options.only = only
+            options.withIntermediates = withIntermediates
+            options.overrides = pipelineOptions.param
+            options.note = note
+            if let s = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], let t = Double(s) {
+                options.created = Date(timeIntervalSince1970: t)
             }
-            let selected = plan.closure(of: roots)
-            let notCached = selected.filter { states[$0].state != .cached }.map { plan.instances[$0].id }
-            if !notCached.isEmpty {
-                throw BundleError.export(problem: "\(notCached.count) stage instance(s) are not cached: \(notCached.prefix(5).joined(separator: ", "))\(notCached.count > 5 ? ", ..." : ""); run `madpipe run \(pipeline)` first")
-            }
-            var records: [StageRecord] = []
-            var current: [String] = []
-            var keys: [String: String] = [:]
-            for i in selected {
-                guard let key = states[i].key, let r = store.completeRecord(key) else { continue }
-                records.append(r)
-                current.append(key)
-                keys[plan.instances[i].id] = key
-            }
-            if withIntermediates {
-                let have = Set(current)
-                for key in store.allKeys() where !have.contains(key) {
-                    if let r = store.completeRecord(key), r.pipeline == plan.spec.name,
-                       only.isEmpty || selected.contains(where: { plan.instances[$0].id == r.stage }) {
-                        records.append(r)
-                    }
-                }
-            }
-
-            let dir = plan.spec.directory
-            func relative(_ abs: String) -> String? {
-                abs.hasPrefix(dir + "/") ? String(abs.dropFirst(dir.count + 1)) : nil
-            }
-            var files: [BundleTextFile] = []
-            for f in plan.spec.files {
-                guard let rel = relative(f) else { throw BundleError.export(problem: "pipeline file '\(f)' lies outside the pipeline's directory \(dir)") }
-                guard let text = try? String(contentsOfFile: f, encoding: .utf8) else { throw BundleError.export(problem: "cannot read '\(f)'") }
-                files.append(BundleTextFile(path: rel, text: text))
-            }
-            var extra: [String: (path: String, exec: Bool)] = [:]
-            func addTree(_ abs: String, as name: String) {
-                if FileSystem.isDirectory(abs) {
-                    for n in FileSystem.list(abs) { addTree(abs + "/" + n, as: name + "/" + n) }
-                } else if let exec = isRegular(abs) {
-                    extra[name] = (abs, exec)
-                }
-            }
-            for i in selected {
-                for (field, path, _) in KeyBuilder.paths(of: plan.instances[i], pipelineDirectory: dir) {
-                    if let rel = relative(path) {
-                        addTree(path, as: "pipeline/" + rel)
-                    } else {
-                        printError("warning: \(plan.instances[i].id): '\(field)' names '\(path)', outside the pipeline's directory; not bundled")
-                    }
-                }
-            }
-            // Published outputs, rebuilt from the bundled records (the layout `run` publishes).
-            for out in plan.outputs where out.producers.allSatisfy({ keys[plan.instances[$0].id] != nil }) {
-                for p in out.producers {
-                    let id = plan.instances[p].id
-                    guard let r = store.completeRecord(keys[id]!) else { continue }
-                    let outDir = try store.outputDirectory(of: r)
-                    let src = out.subpath.isEmpty ? outDir : outDir + "/" + out.subpath
-                    guard FileSystem.exists(src) else { continue }
-                    var name = "results/" + out.name
-                    if out.producers.count > 1 {
-                        name += "/" + id.replacingOccurrences(of: "/", with: "_")
-                        if !FileSystem.isDirectory(src) { name += "/" + (src as NSString).lastPathComponent }
-                    }
-                    addTree(src, as: name)
-                }
-            }
-            let env = ProcessInfo.processInfo.environment
-            let created: Date
-            if let s = env["SOURCE_DATE_EPOCH"], let t = Double(s) {
-                created = Date(timeIntervalSince1970: t)
-            } else {
-                created = records.compactMap { $0.startedDate?.addingTimeInterval($0.seconds) }.max() ?? Date(timeIntervalSince1970: 0)
-            }
-            let iso = ISO8601DateFormatter()
-            let provenance = BundleProvenance.collect(projectDirectory: dir, engine: engineVersion, created: iso.string(from: created))
-            let contents = BundleContents(
-                pipeline: plan.spec.name, pipelineFile: files[0].path, files: files,
-                vars: .map(plan.vars), overrides: pipelineOptions.param, only: only, withIntermediates: withIntermediates,
-                records: records, current: current, extraFiles: extra, provenance: provenance, note: note)
-            // zstd workers: any count >= 1 gives the same bytes, so this only trades speed.
-            let threads = Int(env["MADPIPE_BUNDLE_THREADS"] ?? "") ?? 2
+            let contents = try BundleSelection.contents(plan: plan, store: store, options: options) { printError("warning: " + $0) }
             let (m, result) = try BundleExporter.export(contents, store: store, engine: engineVersion, to: output, threads: threads)
             print("\(result.digest)  \(output)")
             printError("exported \(m.records.count) stage record(s), \(m.entries.count) entr\(m.entries.count == 1 ? "y" : "ies"), \(formatBytes(m.totalSize)) -> \(formatBytes(result.bytes))")
-        }
-
-        /// nil if not a regular file; else whether it is executable.
-        func isRegular(_ p: String) -> Bool? {
-            guard let a = try? FileManager.default.attributesOfItem(atPath: p),
-                  a[.type] as? FileAttributeType == .typeRegular else { return nil }
-            return ((a[.posixPermissions] as? Int) ?? 0) & 0o100 != 0
         }
     }
 
@@ -258,6 +181,9 @@ struct BundleCommand: ParsableCommand {
 
         func run() throws {
             let store = try cacheOptions.openStore()
+            // Held like a run's, so `cache gc` never deletes objects this import is adding.
+            let lease = try RunLease.forRun(store) { printError("madpipe: waiting for `cache gc` on \(store.root) to finish") }
+            defer { lease.unlock() }
             store.cleanTemporaries()
             do {
                 let r = try BundleImporter.importBundle(path: file, into: store, pipelineDirectory: pipelineDir, overwrite: overwrite,

@@ -26,15 +26,21 @@ struct CacheCommand: ParsableCommand {
             Examples:
               madpipe cache verify --cache /shared/madpipe-cache
               madpipe cache verify --repair
+            Repair needs the cache to itself: it refuses while a run is in flight (as gc does) unless \
+            --wait is given.
             """)
         @OptionGroup var cacheOptions: CacheOptions
         @Flag(name: .long, help: "Remove corrupt objects and the records that depend on them.") var repair = false
+        @Flag(name: .long, help: "With --repair: wait for runs in flight on this cache to end (default: refuse while any runs).") var wait = false
 
         func run() throws {
             let store = try cacheOptions.openStore()
             var problems = store.verify()
             for p in problems { print("BAD  \(p)") }
             if repair && !problems.isEmpty {
+                // Repair deletes records and objects, so, like gc, it needs the cache to itself.
+                let lease = try RunLease.forGC(store, wait: wait) { printError("madpipe: waiting for the runs in flight on \(store.root) to end") }
+                defer { lease.unlock() }
                 let removed = store.repair()
                 print("repair: removed \(removed.count) record(s): \(removed.map { String($0.prefix(12)) }.joined(separator: " "))")
                 problems = store.verify()
@@ -79,7 +85,7 @@ struct CacheCommand: ParsableCommand {
                 for s in PipelineStatus.compute(plan: plan, store: store) { if let k = s.key { keep.insert(k) } }
             }
             let r = store.gc(keep: keep, dryRun: dryRun)
-            print("\(dryRun ? "would remove" : "removed"): \(r.records) record(s), \(r.objects) object(s) (\(formatBytes(r.bytes))), \(r.other) other entr\(r.other == 1 ? "y" : "ies"); kept \(keep.count) stage result(s)")
+            print("\(dryRun ? "would remove" : "removed"): \(r.records) record(s), \(r.objects) object(s) (\(formatBytes(r.bytes))), \(r.other) other entr\(r.other == 1 ? "y" : "ies"), \(r.runs) run manifest(s); kept \(keep.count) stage result(s)")
         }
     }
 

@@ -5,6 +5,7 @@
 // numeric column is shown for A and B with B - A.
 
 import ArgumentParser
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore

@@ -3,6 +3,7 @@
 // one still running until it ends.
 
 import ArgumentParser
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore

@@ -3,7 +3,9 @@
 
 import ArgumentParser
 import Executors
+import Base
 import Foundation
+import Report
 import PipelineCore
 import PipelineStore
 import Stages
@@ -14,7 +16,7 @@ struct ReportCommand: ParsableCommand {
         abstract: "Write an HTML report from a pipeline's published results and run records.",
         usage: "madpipe report [<options>] [<pipeline>]",
         discussion: """
-        Reads auroc.csv, best-layer.csv, quirkiness.csv, separation.csv and outputs/*.csv found \
+        Reads auroc.csv, best-layer.csv, quirkiness.csv, separation.csv, twins.csv and outputs/*.csv found \
         under results/<pipeline>/ (any depth, except earlier reports), and the seconds of each \
         cached stage from the cache's records. Missing tables make their figures say why they are \
         not available.
@@ -59,6 +61,7 @@ struct ReportCommand: ParsableCommand {
         inputs.bestLayer = table("best-layer.csv", ReportInputs.bestLayerColumns)
         inputs.quirkiness = table("quirkiness.csv", ReportInputs.quirkinessColumns)
         inputs.separation = table("separation.csv", ReportInputs.separationColumns)
+        inputs.twins = table("twins.csv", ReportInputs.twinColumns)
         for p in csvs where p.contains("/outputs/") {
             if let t = ReportInputs.loadTable([p], columns: ReportInputs.outputColumns, what: "outputs", notes: &notes) {
                 inputs.outputs.append((name: String(p.dropFirst(base.count + 1)), table: t))

@@ -8,8 +8,10 @@
 import ArgumentParser
 import BuildInfo
 import Executors
+import Base
 import Foundation
 import PipelineCore
+import Bundles
 import PipelineStore
 import Stages
 

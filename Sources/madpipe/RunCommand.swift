@@ -3,6 +3,8 @@
 
 import ArgumentParser
 import Executors
+import Slurm
+import Base
 import Foundation
 import Numerics
 import PipelineCore

@@ -4,6 +4,7 @@
 // including a bundle rewritten to escape --pipeline-dir and a second bundle appended to the file.
 
 import Foundation
+import Bundles
 import PipelineStore
 import XCTest
 

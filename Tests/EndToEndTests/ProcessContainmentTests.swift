@@ -271,6 +271,31 @@ final class ProcessContainmentTests: XCTestCase {
         XCTAssertEqual(try s.run("cache", "verify").code, 0)
     }
 
+    /// `cache verify --repair` deletes records and objects, so it refuses, like gc, while a run
+    /// holds the cache, and repairs once the run has ended (fails on 7edb3a2: it repaired under
+    /// the running stage).
+    func testRepairRefusesWhileARunIsInFlight() throws {
+        let s = try Sandbox("repair-busy")
+        try slowPipeline(s)
+        // A corrupt object, so there is something to repair: bytes that do not hash to its name.
+        let bogus = String(repeating: "ab", count: 32)
+        try s.write("cache/objects/ab/" + bogus.dropFirst(2), "not what the name says\n")
+        let (p, _, _) = s.process(["run", "p.yaml", "--quiet"])
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        XCTAssertTrue(eventually(within: 30) { s.recordCount >= 1 }, "stage a finished; b is running")
+        let (busy, timedOut) = try runBounded(s, ["cache", "verify", "--repair"], timeout: 20)
+        XCTAssertFalse(timedOut)
+        XCTAssertNotEqual(busy.code, 0, busy.stdout + busy.stderr)
+        XCTAssertTrue(busy.stderr.contains("in progress"), busy.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: s.dir + "/cache/objects/ab/" + bogus.dropFirst(2)), "nothing removed")
+        XCTAssertEqual(exitStatus(p, within: 30), 0)
+        let after = try s.run("cache", "verify", "--repair")
+        XCTAssertEqual(after.code, 0, after.stdout + after.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: s.dir + "/cache/objects/ab/" + bogus.dropFirst(2)))
+        XCTAssertEqual(s.read("results/slow/b.txt"), "from-a\n")
+    }
+
     // MARK: Item 4: FIFOs and devices in deps; SIGTERM
 
     func testDepsNamingAFIFOOrADeviceAreRefusedWithoutHanging() throws {

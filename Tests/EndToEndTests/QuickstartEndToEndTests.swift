@@ -19,30 +19,41 @@ final class QuickstartEndToEndTests: XCTestCase {
 
         let root = "results/quickstart/"
         let auroc = DetectorPipelineTests.table(s.read(root + "auroc.csv"))
-        XCTAssertEqual(auroc.header, ["model", "dataset", "detector", "layer", "subset", "auroc", "ap", "ci_low", "ci_high", "note"])
+        XCTAssertEqual(auroc.header, ["model", "dataset", "detector", "bob_rule", "layer", "subset", "auroc", "ap", "ci_low", "ci_high", "note"])
         let body = auroc.rows
         XCTAssertEqual(Set(body.map { $0["dataset"]! }), ["addition", "subtraction"])
+        XCTAssertEqual(Set(body.map { $0["bob_rule"]! }), ["quirky", "truthful"], "every quirky model beside its truthful twin")
         XCTAssertEqual(Set(body.map { $0["detector"]! }), ["mahalanobis", "attribution", "sae-l0", "flow-prior", "flow-mahalanobis"])
         XCTAssertEqual(Set(body.map { $0["layer"]! }), ["0", "1", "2", "aggregate"], "residual stream entering each of 2 blocks and after the last")
         XCTAssertEqual(Set(body.map { $0["subset"]! }), ["all", "agree", "disagree"])
-        // Per dataset: 4 activation detectors x (3 layers + aggregate) and attribution x (2 blocks of
-        // heads + aggregate), each with 3 subsets.
-        XCTAssertEqual(body.count, 2 * (4 * 4 + 3) * 3)
+        // Per dataset and bob_rule: 4 activation detectors x (3 layers + aggregate) and attribution x
+        // (2 blocks of heads + aggregate), each with 3 subsets.
+        XCTAssertEqual(body.count, 2 * 2 * (4 * 4 + 3) * 3)
         for r in body where r["subset"] == "all" {
             let a = try XCTUnwrap(Double(r["auroc"]!), "\(r)")
             XCTAssert((0...1).contains(a), "\(r)")
         }
         let quirk = DetectorPipelineTests.table(s.read(root + "quirkiness.csv"))
-        XCTAssertEqual(Array(quirk.header.prefix(5)), ["model", "dataset", "alice_accuracy", "bob_accuracy", "quirkiness"])
-        XCTAssertEqual(quirk.rows.map { $0["model"]! + "/" + $0["dataset"]! }, ["llama/addition", "llama/subtraction"])
+        XCTAssertEqual(Array(quirk.header.prefix(6)), ["model", "dataset", "bob_rule", "alice_accuracy", "bob_accuracy", "quirkiness"])
+        XCTAssertEqual(quirk.rows.map { $0["model"]! + "/" + $0["dataset"]! + "/" + $0["bob_rule"]! },
+                       ["llama/addition/quirky", "llama/addition/truthful", "llama/subtraction/quirky", "llama/subtraction/truthful"])
+        let twins = DetectorPipelineTests.table(s.read(root + "twins.csv"))
+        XCTAssertEqual(twins.header, ["model", "dataset", "detector", "layer", "subset", "quirky_auroc", "twin_auroc", "difference",
+                                      "ci_low", "ci_high", "alice", "bob"])
+        XCTAssertEqual(twins.rows.filter { $0["subset"] == "all" }.count, 2 * (4 * 4 + 3), "one row per dataset, detector and layer")
+        for r in twins.rows {
+            let d = try XCTUnwrap(Double(r["difference"]!)), lo = try XCTUnwrap(Double(r["ci_low"]!)), hi = try XCTUnwrap(Double(r["ci_high"]!))
+            XCTAssertEqual(d, Double(r["quirky_auroc"]!)! - Double(r["twin_auroc"]!)!, accuracy: 2e-6, "\(r)")
+            XCTAssert(lo <= hi, "\(r)")
+        }
         let sep = DetectorPipelineTests.table(s.read(root + "separation.csv"))
-        XCTAssertEqual(sep.rows.count, 2 * 3)
+        XCTAssertEqual(sep.rows.count, 2 * 2 * 3)
         let best = DetectorPipelineTests.table(s.read(root + "best-layer.csv"))
-        XCTAssertEqual(best.header[3], "best_layer")
+        XCTAssertEqual(Array(best.header[3...4]), ["bob_rule", "best_layer"])
 
         let html = try XCTUnwrap(s.read(root + "report/index.html"))
         XCTAssertFalse(html.contains("Problems with the inputs"), "the report found problems with its inputs")
-        for figure in ["auroc-per-layer", "auroc-aggregate", "log-odds", "auroc-vs-quirkiness", "losses", "auroc-vs-separation"] {
+        for figure in ["auroc-per-layer", "auroc-aggregate", "log-odds", "auroc-vs-quirkiness", "losses", "auroc-vs-separation", "twin-difference"] {
             let svg = try XCTUnwrap(s.read(root + "report/figures/\(figure).svg"), figure)
             XCTAssert(svg.contains("<svg"), figure)
         }
@@ -51,13 +62,13 @@ final class QuickstartEndToEndTests: XCTestCase {
         XCTAssertEqual(second.code, 0, second.stderr)
         let summary = try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(summary?["executed"] as? Int, 0, second.stdout)
-        XCTAssertEqual(summary?["cached"] as? Int, 43, second.stdout)
+        XCTAssertEqual(summary?["cached"] as? Int, 76, second.stdout)
     }
 
     func testQuirkyMadValidates() throws {
         let s = try Sandbox("quirky-mad")
         let r = try s.run("validate", Self.repository + "/pipelines/quirky-mad.yaml")
         XCTAssertEqual(r.code, 0, r.stderr)
-        XCTAssert(r.stdout.contains("300 instance(s)"), r.stdout)
+        XCTAssert(r.stdout.contains("559 instance(s)"), r.stdout)
     }
 }

@@ -192,6 +192,34 @@ final class RunHistoryEndToEndTests: XCTestCase {
         XCTAssertEqual(s.recordCount, before, "nothing was computed")
     }
 
+    /// gc removes the manifests of runs whose published results it deleted (they could be neither
+    /// published nor compared) and the log index entries of removed keys; the current run stays.
+    func testGCPrunesRunsWhoseResultsItRemoved() throws {
+        let s = try Sandbox("history-gc")
+        try s.write("p.yaml", Self.seedTable)
+        let a = try s.run("run", "p.yaml", "-m", "seed=0", "--json")
+        let idA = try runId(a)
+        let both = try s.run("run", "p.yaml", "--json")
+        let idBoth = try runId(both)
+        let lastlogBefore = (try? FileManager.default.contentsOfDirectory(atPath: s.dir + "/cache/lastlog"))?.count ?? 0
+        let gc = try s.run("cache", "gc", "p.yaml")
+        XCTAssertEqual(gc.code, 0, gc.stderr)
+        XCTAssertTrue(gc.stdout.contains("1 run manifest(s)"), gc.stdout)
+        XCTAssertNil(s.read("cache/runs/\(idA).json"), "run A's table object is gone, so is its manifest")
+        XCTAssertNotNil(s.read("cache/runs/\(idBoth).json"))
+        let runs = try s.run("runs")
+        XCTAssertFalse(runs.stdout.contains(idA), runs.stdout)
+        XCTAssertTrue(runs.stdout.contains(idBoth), runs.stdout)
+        XCTAssertEqual(try s.run("publish", idBoth).code, 0)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: s.dir + "/cache/lastlog")) ?? [] {
+            let entry = try XCTUnwrap(JSONSerialization.jsonObject(with: Data((s.read("cache/lastlog/" + name) ?? "").utf8)) as? [String: Any])
+            let key = try XCTUnwrap(entry["key"] as? String)
+            XCTAssertNotNil(s.read("cache/stages/\(key).json"), "a log index entry names a kept record: \(entry)")
+        }
+        XCTAssertGreaterThan(lastlogBefore, 0)
+        XCTAssertEqual(try s.run("cache", "verify").code, 0)
+    }
+
     func testUnknownMatrixAxisIsAUsageErrorWithASuggestion() throws {
         let s = try Sandbox("matrix-override")
         try s.write("p.yaml", Self.seedTable)

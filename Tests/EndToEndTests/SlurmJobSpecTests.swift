@@ -3,6 +3,7 @@
 // squeue/sacct answers (on text in the formats docs/slurm-cluster.md shows), and job files.
 
 import Executors
+import Slurm
 import Foundation
 import PipelineCore
 import XCTest
@@ -71,7 +72,7 @@ final class SlurmJobSpecTests: XCTestCase {
         let line = spec.script.split(separator: "\n").last!
         XCTAssertTrue(line.hasPrefix("exec "))
         // Replace exec with a printer of its arguments and let sh do the parsing.
-        let probe = "SLURM_JOB_ID=77; printf '%s\\n' " + line.dropFirst("exec ".count).dropFirst(SlurmJobSpec.shellQuote(settings().binary).count)
+        let probe = "SLURM_JOB_ID=77; printf '%s\\n' " + line.dropFirst("exec ".count).dropFirst(Shell.quote(settings().binary).count)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
         p.arguments = ["-c", probe]

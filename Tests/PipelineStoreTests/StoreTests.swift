@@ -1,6 +1,7 @@
 // StoreTests: content addressing of trees, materialisation, completeness rules (a record is
 // only valid with all its objects), verify, gc, locks and the stat cache.
 
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore
@@ -120,8 +121,14 @@ final class StoreTests: XCTestCase {
         let content = "written by an older madpipe\n"
         let file = dir + "/old.txt"
         try content.write(toFile: file, atomically: true, encoding: .utf8)
-        let (_, sum) = try runProcess("/usr/bin/sha256sum", [file])
-        let old = String(sum.prefix(64))
+        let sha256sum = Process()
+        sha256sum.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        sha256sum.arguments = [file]
+        let out = Pipe()
+        sha256sum.standardOutput = out
+        try sha256sum.run()
+        let old = String(decoding: out.fileHandleForReading.readDataToEndOfFile().prefix(64), as: UTF8.self)
+        sha256sum.waitUntilExit()
         XCTAssertNotEqual(old, try FileHasher.hash(path: file).digest)
         try FileSystem.makeDirectory((store.objectPath(old) as NSString).deletingLastPathComponent)
         try content.write(toFile: store.objectPath(old), atomically: true, encoding: .utf8)

@@ -7,6 +7,7 @@ import Foundation
 import Numerics
 import PipelineCore
 import XCTest
+@testable import Report
 @testable import Stages
 
 final class ProvenanceTests: XCTestCase {

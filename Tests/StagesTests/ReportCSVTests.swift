@@ -1,7 +1,9 @@
 // ReportCSVTests: the CSV reader and writer the report uses: quoting, line endings, errors with
 // file and line, and concatenation of tables with different columns.
 
+import Base
 import XCTest
+@testable import Report
 @testable import Stages
 
 final class ReportCSVTests: XCTestCase {

@@ -2,7 +2,9 @@
 // inputs are concatenated, outputs are written and byte-identical on a second run, and bad or
 // missing inputs become notes and "not available" figures instead of failures.
 
+import Base
 import PipelineCore
+import ReportTestSupport
 import XCTest
 @testable import Stages
 
@@ -96,9 +98,47 @@ final class ReportStageTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/out/report/figures/auroc-per-layer.svg"))
     }
 
+    /// A twins.csv input gives the twin-difference figure (one line per detector over the layers)
+    /// and the table of aggregated differences; without it neither appears.
+    func testTwinsInputGivesDifferenceFigureAndTable() throws {
+        try write("tw/twins.csv", """
+            model,dataset,detector,layer,subset,quirky_auroc,twin_auroc,difference,ci_low,ci_high,alice,bob
+            llama,addition,mahalanobis,0,all,0.700000,0.650000,0.050000,0.010000,0.090000,50,50
+            llama,addition,mahalanobis,1,all,0.900000,0.600000,0.300000,0.250000,0.350000,50,50
+            llama,addition,mahalanobis,1,agree,0.800000,0.600000,0.200000,0.100000,0.300000,25,25
+            llama,addition,mahalanobis,aggregate,all,0.850000,0.620000,0.230000,0.180000,0.280000,50,50
+
+            """)
+        _ = try run(["twins": [artifact("twins", "tw")]], out: "out")
+        let html = try String(contentsOfFile: root + "/out/report/index.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("Quirky model minus truthful twin (aggregated score)"))
+        XCTAssertTrue(html.contains("<td class=\"num\">0.230000</td>"), "the aggregate difference is in the table")
+        XCTAssertFalse(html.contains("<td class=\"num\">0.300000</td>"), "per-layer rows are in the figure, not the table")
+        let svg = try String(contentsOfFile: root + "/out/report/figures/twin-difference.svg", encoding: .utf8)
+        XCTAssertTrue(svg.contains("mahalanobis") && svg.contains("llama / addition"), svg)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/out/report/tables/twins.csv"))
+        _ = try run(["auroc": try writeSamples()["auroc"]!], out: "plain")
+        XCTAssertFalse(try String(contentsOfFile: root + "/plain/report/index.html", encoding: .utf8).contains("truthful twin"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/plain/report/figures/twin-difference.svg"))
+    }
+
+    /// Two outputs tables of one model and dataset that differ on an axis (a quirky model and its
+    /// twin) get panels labelled apart, not two panels with the same title.
+    func testOutputsPanelsOfAQuirkyModelAndItsTwinAreLabelledApart() throws {
+        try write("q/quirkiness.csv", ReportSamples.quirkiness)
+        try write("o-q/outputs.csv", ReportSamples.outputs(shift: 0.5))
+        try write("o-t/outputs.csv", ReportSamples.outputs(shift: 2))
+        _ = try run(["quirkiness": [artifact("quirk", "q")],
+                     "outputs": [artifact("logits[model=gpt2s,dataset=addition,bob_rule=quirky]", "o-q"),
+                                 artifact("logits[model=gpt2s,dataset=addition,bob_rule=truthful]", "o-t")]], out: "out")
+        let svg = try String(contentsOfFile: root + "/out/report/figures/log-odds.svg", encoding: .utf8)
+        XCTAssertTrue(svg.contains("gpt2s / addition bob_rule=quirky"), svg)
+        XCTAssertTrue(svg.contains("gpt2s / addition bob_rule=truthful"), svg)
+    }
+
     func testDeclaresOptionalInputsAndParams() {
         let k = ReportStage()
-        XCTAssertEqual(k.inputs?.map(\.name), ["auroc", "best_layer", "quirkiness", "separation", "outputs", "timings"])
+        XCTAssertEqual(k.inputs?.map(\.name), ["auroc", "best_layer", "quirkiness", "separation", "outputs", "twins", "timings"])
         XCTAssertTrue(k.inputs!.allSatisfy { !$0.required })
         XCTAssertTrue(k.params.allSatisfy { !$0.isRequired })
         XCTAssertNotNil(BuiltinKinds.registry["report"])

@@ -56,9 +56,10 @@ log="$out/bench.log"
 echo "== inputs (numpy) in $dir"
 "$py" "$here/make_inputs.py" --dir "$dir" --maha-n "$MAHA_N" --maha-d "$MAHA_D" --maha-test "$MAHA_TEST" --auroc-n "$AUROC_N"
 
+bench="$root/.build/release/madpipe-bench"
 if [ "${DETBENCH_SKIP_BUILD:-0}" != 1 ]; then
-    echo "== swift build -c release --build-tests"
-    swift build -c release --build-tests 2>&1 | tail -3
+    echo "== swift build -c release --product madpipe-bench"
+    swift build -c release --product madpipe-bench 2>&1 | tail -3
 fi
 
 # The machine is shared: numpy and madpipe take turns, ROUNDS times, and report.py keeps each
@@ -66,11 +67,11 @@ fi
 for round in $(seq "$ROUNDS"); do
     echo "== round $round: numpy / scikit-learn"
     "$py" "$here/bench_numpy.py" --dir "$dir" --repeats "$REPEATS" 2>&1 | tee -a "$log"
-    echo "== round $round: madpipe (swift test -c release --filter DetectorBenchmarks)"
-    env -u MADPIPE_BENCH_STREAM_FILE MADPIPE_BENCH_DETECTORS=1 MADPIPE_BENCH_DIR="$dir" MADPIPE_BENCH_REPEATS="$REPEATS" \
-        MADPIPE_BENCH_SAE_D="$SAE_D" MADPIPE_BENCH_SAE_EXPANSION="$SAE_EXPANSION" MADPIPE_BENCH_SAE_K="$SAE_K" \
-        MADPIPE_BENCH_SAE_BATCH="$SAE_BATCH" MADPIPE_BENCH_SAE_STEPS="$SAE_STEPS" \
-        swift test -c release --skip-build --filter DetectorBenchmarks 2>&1 | grep -E "BENCH|error|failed|passed|Executed" | tee -a "$log"
+    echo "== round $round: madpipe (madpipe-bench)"
+    { "$bench" mahalanobis --dir "$dir" --repeats "$REPEATS"
+      "$bench" auroc --dir "$dir"
+      "$bench" sae-step --d "$SAE_D" --expansion "$SAE_EXPANSION" --k "$SAE_K" --batch "$SAE_BATCH" --steps "$SAE_STEPS"
+    } 2>&1 | tee -a "$log"
 done
 rm -f "$dir"/maha_*.npy "$dir"/auroc_*.npy
 
@@ -78,11 +79,8 @@ echo "== streaming covariance: ${STREAM_GIB} GiB file (generated in chunks under
 stream="$dir/stream/trusted/activations.safetensors"
 "$py" "$here/make_stream.py" --out "$stream" --gib "$STREAM_GIB" --d "$STREAM_D" | tee -a "$log"
 cp "$stream.check.json" "$out/stream.check.json"
-xctest="$(swift build -c release --show-bin-path)/madpipePackageTests.xctest"
-# The test binary runs on its own so the peak RSS is the streaming's alone.
-MADPIPE_BENCH_DETECTORS=1 MADPIPE_BENCH_STREAM_FILE="$stream" \
-    /usr/bin/time -v -o "$out/stream-time.txt" "$xctest" DetectorsTests.DetectorBenchmarks/testStreamingCovariance 2>&1 \
-    | grep -E "BENCH|error|failed|passed|Executed" | tee -a "$log"
+# A process of its own, so the peak RSS is the streaming's alone.
+/usr/bin/time -v -o "$out/stream-time.txt" "$bench" stream-covariance --file "$stream" 2>&1 | grep -E "BENCH|rror" | tee -a "$log"
 rm -f "$stream"
 
 echo "== report"

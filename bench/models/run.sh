@@ -1,11 +1,13 @@
 #!/bin/sh
-# Training quality and throughput benchmark (docs/models.md): pre-trains and fine-tunes one small
-# model per family on quirky addition and subtraction, prints agreement on the hard test split
-# and the quirkiness coefficient (QUALITY lines), then training tokens/s at d_model 256 and its
-# fraction of the measured sgemm peak (THROUGHPUT lines). Release build; sizes can be changed
-# through MADPIPE_QUALITY_* variables (see TrainingQualityBenchmark in
-# Tests/EndToEndTests/TrainingEndToEndTests.swift).
+# Model speed benchmarks (docs/models.md, docs/benchmarks.md): Trainer steps at d_model 256,
+# 4 layers, context 128, batch 8 against the measured sgemm peak; ActivationExtractor over 2,048
+# quirky prompts; forward/backward times of one pass. Options of each: madpipe-bench <cmd> --help.
+# The quality recipe (agreement and quirkiness of fine-tuned models) is a pipeline instead:
+#   madpipe run bench/quality.yaml --jobs 2     (about 40 minutes per fine-tune on 2 cores)
 set -eu
 cd "$(dirname "$0")/../.."
-export MADPIPE_QUALITY=1
-swift test -c release --filter 'TrainingQualityBenchmark' 2>&1 | grep -E 'QUALITY|THROUGHPUT|error|passed|failed'
+swift build -c release --product madpipe-bench >/dev/null
+bench=.build/release/madpipe-bench
+$bench training "$@"
+$bench extraction "$@"
+$bench transformer "$@"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference numbers for the report's numerical helpers (Tests/StagesTests/Fixtures/report).
+"""Reference numbers for the report's numerical helpers (Tests/ReportTests/Fixtures/report).
 
 Writes a small synthetic per-prompt outputs table and, computed independently with numpy and
 scipy, the logit-level measures the report derives from it (label separation, variance,
@@ -16,7 +16,7 @@ import numpy as np
 from scipy.optimize import curve_fit
 from scipy.stats import linregress
 
-OUT = "Tests/StagesTests/Fixtures/report"
+OUT = "Tests/ReportTests/Fixtures/report"
 rng = np.random.default_rng(20261122)
 
 # Per-prompt outputs: 40 prompts, half Alice half Bob, labels differ by character on some.

@@ -8,9 +8,9 @@
 // Every split line is a record plus `prompt` (the text the model reads, no answer) and
 // `agreement` (alice_label == bob_label).
 
+import Base
 import Foundation
 import PipelineCore
-import PipelineStore
 import Quirky
 
 /// One example of a split file: the record and the prompt the model reads.
@@ -39,11 +39,14 @@ public enum DatasetFiles {
         return s
     }
 
-    /// Writes records.jsonl, the five split files and summary.json into `directory`.
-    public static func write(records: [QuirkyRecord], dataset: String, formatter: QuirkyPromptFormatter,
+    /// Writes records.jsonl, the five split files and summary.json into `directory`. `records`
+    /// are the quirky ones; `bobRule: .truthful` writes their truthful twin (the same rows,
+    /// QuirkySplits(records:rule:)) and records the rule in summary.json.
+    public static func write(records quirky: [QuirkyRecord], dataset: String, formatter: QuirkyPromptFormatter,
                              splitConfig: QuirkySplitConfig, names: QuirkyNames = .standard,
-                             to directory: String) throws {
-        let splits = QuirkySplits(records: records, names: names, config: splitConfig)
+                             bobRule: QuirkyBobRule = .quirky, to directory: String) throws {
+        let splits = QuirkySplits(records: quirky, rule: bobRule, names: names, config: splitConfig)
+        let records = quirky.map(bobRule.apply)
         let bySplit: [(String, [QuirkyRecord])] = [
             ("train", trainRows(records, names: names)), ("trusted", splits.trusted),
             ("untrusted", splits.untrusted), ("validation", splits.validation), ("test", splits.test),
@@ -63,6 +66,7 @@ public enum DatasetFiles {
             ("records", .int(records.count)),
             ("template", .string(formatter.template.rawValue)),
             ("number_width", .int(formatter.numberWidth)),
+        ] + (bobRule == .quirky ? [] : [("bob_rule", .string(bobRule.rawValue))]) + [
             ("splits", .map(counts)),
         ])
         try FileSystem.writeAtomically(Data((summaryValue.prettyJSON() + "\n").utf8), to: path("summary.json"))

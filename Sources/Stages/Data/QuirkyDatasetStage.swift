@@ -25,6 +25,8 @@ public struct QuirkyDatasetStage: StageKind {
     ] + OperandDigits.specs(maxDigitsDoc: "Operand size of an arithmetic task (operands int(10 ** (u * max_digits))); 0 = METHOD.md's value for the task (4 for addition).") + [
         ParamSpec("number_width", .int, default: .int(0),
                   "Aligned number format for byte-level models: every integer of the statement right-aligned in a field of this many characters (0 = as written). Use the same value in pretrain."),
+        ParamSpec("bob_rule", .choice(QuirkyBobRule.allCases.map(\.rawValue)), default: .string("quirky"),
+                  "Bob's answers: quirky (his systematic error, METHOD.md) or truthful (the truth: the truthful twin, the same prompts, names and splits, the control of compare-twins)."),
     ] + NameListParams.specs
     public var inputs: [InputSpec]? { [] }
 
@@ -70,7 +72,7 @@ public struct QuirkyDatasetStage: StageKind {
         let template = QuirkyPromptTemplate(rawValue: p.string("template")) ?? .standardized
         try DatasetFiles.write(records: records, dataset: dataset, formatter: QuirkyPromptFormatter(template: template, numberWidth: p.int("number_width")),
                                splitConfig: QuirkySplitConfig(cap: p.int("test_cap"), seed: seed), names: names,
-                               to: context.outputDirectory)
+                               bobRule: QuirkyBobRule(rawValue: p.string("bob_rule")) ?? .quirky, to: context.outputDirectory)
         context.log("\(dataset): \(records.count) records")
     }
 

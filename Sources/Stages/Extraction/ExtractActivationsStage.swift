@@ -12,14 +12,8 @@ public struct ExtractActivationsStage: StageKind {
     public var writes: Set<Artifact>? { [.activations] }
     public let version = 1
     public let summary = "Residual-stream activations at the last prompt token for each split (docs/activations.md)."
-    public let params: [ParamSpec] = [
-        ExtractionInputs.splitsParam(default: ExtractionInputs.splitNames),
-        ExtractionInputs.batchParam,
-    ]
-    public var inputs: [InputSpec]? {
-        [InputSpec("model", "A model checkpoint (select-checkpoint output, or a directory with model.safetensors and config.json)."),
-         InputSpec("data", "A quirky-dataset or load-dataset output.")]
-    }
+    public let params: [ParamSpec] = ExtractionInputs.readerParams
+    public var inputs: [InputSpec]? { ExtractionInputs.readerInputs }
 
     public func validate(_ params: Params, at location: SourceLocation) throws {
         try ExtractionInputs.validate(params, at: location)

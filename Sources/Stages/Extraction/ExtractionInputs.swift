@@ -2,10 +2,10 @@
 // model-outputs) share: finding the checkpoint in the `model` input, reading a split of the
 // `data` input as token sequences and example metadata, and the `splits`/`batch` params.
 
+import Base
 import Foundation
 import Models
 import PipelineCore
-import PipelineStore
 import Quirky
 
 /// A split read for a model: prompts as tokens and the examples' metadata.
@@ -33,6 +33,15 @@ enum ExtractionInputs {
     }
 
     static let batchParam = ParamSpec("batch", .int, default: .int(32), "Examples per forward pass.")
+
+    /// What the native kinds that run a model over a dataset's splits declare: splits and batch.
+    static let readerParams = [splitsParam(default: splitNames), batchParam]
+
+    /// Their inputs: a native checkpoint and a dataset.
+    static let readerInputs = [
+        InputSpec("model", "A model checkpoint (select-checkpoint output, or a directory with model.safetensors and config.json)."),
+        InputSpec("data", "A quirky-dataset or load-dataset output."),
+    ]
 
     static func validate(_ params: Params, at location: SourceLocation) throws {
         let splits = params.strings("splits")

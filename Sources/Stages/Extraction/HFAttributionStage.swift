@@ -9,12 +9,11 @@ import PipelineCore
 public struct HFAttributionStage: StageKind {
     public init() {}
     public let name = "hf-attribution"
+    public var writes: Set<Artifact>? { [.activations] }
     public let version = 1
     public let summary = "Per-head attribution features of a Hugging Face model (PyTorch worker), as extract-attribution defines them, for each split."
     public var params: [ParamSpec] {
-        HFWorker.modelParams + [
-            ExtractionInputs.splitsParam(default: ExtractionInputs.splitNames),
-            ExtractionInputs.batchParam,
+        HFWorker.readerParams + [
             ParamSpec("ablation", .choice(["mean", "zero"]), default: .string("mean"),
                       "What a head's output is moved to: its mean over the trusted split, or zero."),
             ParamSpec("pca_k", .int, default: .int(0),
@@ -22,14 +21,11 @@ public struct HFAttributionStage: StageKind {
         ]
     }
     public var inputs: [InputSpec]? {
-        [HFWorker.modelInput,
-         InputSpec("adapter", required: false, "A LoRA checkpoint (hf-finetune, or select-checkpoint's checkpoint/) applied to the model and merged."),
-         InputSpec("data", "A quirky-dataset or load-dataset output (its trusted split defines the mean and the PCA).")]
+        HFWorker.readerInputs(data: "A quirky-dataset or load-dataset output (its trusted split defines the mean and the PCA).")
     }
 
     public func validate(_ params: Params, at location: SourceLocation) throws {
-        try ExtractionInputs.validate(params, at: location)
-        try HFWorker.validate(params, at: location)
+        try HFWorker.validateReader(params, at: location)
         if params.int("pca_k") < 0 { throw PipelineError.invalidValue(location, field: "pca_k", problem: "must not be negative") }
     }
 

@@ -10,20 +10,16 @@ import PipelineCore
 public struct HFExtractStage: StageKind {
     public init() {}
     public let name = "hf-extract"
+    public var writes: Set<Artifact>? { [.activations] }
     public let version = 1
     public let summary = "Residual-stream activations of a Hugging Face model (PyTorch worker) at the last prompt token for each split (docs/activations.md)."
     public var params: [ParamSpec] {
-        HFWorker.modelParams + [ExtractionInputs.splitsParam(default: ExtractionInputs.splitNames), ExtractionInputs.batchParam]
+        HFWorker.readerParams
     }
-    public var inputs: [InputSpec]? {
-        [HFWorker.modelInput,
-         InputSpec("adapter", required: false, "A LoRA checkpoint (hf-finetune, or select-checkpoint's checkpoint/) applied to the model and merged."),
-         InputSpec("data", "A quirky-dataset or load-dataset output.")]
-    }
+    public var inputs: [InputSpec]? { HFWorker.readerInputs() }
 
     public func validate(_ params: Params, at location: SourceLocation) throws {
-        try ExtractionInputs.validate(params, at: location)
-        try HFWorker.validate(params, at: location)
+        try HFWorker.validateReader(params, at: location)
     }
 
     public func execute(_ context: StageContext) throws {

@@ -3,29 +3,25 @@
 // the test split's `quirkiness.json`, composed by the same code, so the quirkiness table and the
 // report read both kinds alike.
 
+import Base
 import Foundation
 import Models
 import PipelineCore
-import PipelineStore
 import Numerics
 
 public struct HFOutputsStage: StageKind {
     public init() {}
     public let name = "hf-outputs"
+    public var writes: Set<Artifact>? { [] }
     public let version = 1
     public let summary = "Per-example Yes/No logits, losses against Alice's and Bob's labels, log-odds of a Hugging Face model (PyTorch worker); quirkiness on the test split."
     public var params: [ParamSpec] {
-        HFWorker.modelParams + [ExtractionInputs.splitsParam(default: ExtractionInputs.splitNames), ExtractionInputs.batchParam]
+        HFWorker.readerParams
     }
-    public var inputs: [InputSpec]? {
-        [HFWorker.modelInput,
-         InputSpec("adapter", required: false, "A LoRA checkpoint (hf-finetune, or select-checkpoint's checkpoint/) applied to the model and merged."),
-         InputSpec("data", "A quirky-dataset or load-dataset output.")]
-    }
+    public var inputs: [InputSpec]? { HFWorker.readerInputs() }
 
     public func validate(_ params: Params, at location: SourceLocation) throws {
-        try ExtractionInputs.validate(params, at: location)
-        try HFWorker.validate(params, at: location)
+        try HFWorker.validateReader(params, at: location)
     }
 
     public func execute(_ context: StageContext) throws {

@@ -3,10 +3,10 @@
 // and the quirkiness figures of the test split as `quirkiness.json` (METHOD.md section 7).
 
 import Detectors
+import Base
 import Foundation
 import Models
 import PipelineCore
-import PipelineStore
 import Quirky
 
 public struct ModelOutputsStage: StageKind {
@@ -15,14 +15,8 @@ public struct ModelOutputsStage: StageKind {
     public var writes: Set<Artifact>? { [] }
     public let version = 2
     public let summary = "Per-example Yes/No logits, losses against Alice's and Bob's labels, log-odds; quirkiness on the test split."
-    public let params: [ParamSpec] = [
-        ExtractionInputs.splitsParam(default: ExtractionInputs.splitNames),
-        ExtractionInputs.batchParam,
-    ]
-    public var inputs: [InputSpec]? {
-        [InputSpec("model", "A model checkpoint (select-checkpoint output, or a directory with model.safetensors and config.json)."),
-         InputSpec("data", "A quirky-dataset or load-dataset output.")]
-    }
+    public let params: [ParamSpec] = ExtractionInputs.readerParams
+    public var inputs: [InputSpec]? { ExtractionInputs.readerInputs }
 
     public func validate(_ params: Params, at location: SourceLocation) throws {
         try ExtractionInputs.validate(params, at: location)

@@ -1,6 +1,7 @@
 // CommandStage: `kind: command` runs an external program in a fresh working directory and keeps
 // the files it declares in `outs`. Its command line, env and deps' content are in the cache key.
 
+import Base
 import Foundation
 import PipelineCore
 import PipelineStore

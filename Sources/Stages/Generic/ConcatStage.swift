@@ -3,6 +3,7 @@
 // tables: one header (the union of the columns), led by the matrix axes that tell the artifacts
 // apart (Provenance), so each row still says which stage instance it came from.
 
+import Base
 import Foundation
 import PipelineCore
 

@@ -4,9 +4,9 @@
 // `axes`, every other axis that tells the artifacts apart (a seed, an order) is added after them,
 // and two rows with the same axis values are an error naming both stage instances.
 
+import Base
 import Foundation
 import PipelineCore
-import PipelineStore
 
 public struct TableStage: StageKind {
     public init() {}

@@ -1,9 +1,9 @@
 // WriteStage: `kind: write` writes a given text to a file. Small, fast and deterministic: the
 // building block of tests and of the scheduling benchmark.
 
+import Base
 import Foundation
 import PipelineCore
-import PipelineStore
 
 public struct WriteStage: StageKind {
     public init() {}

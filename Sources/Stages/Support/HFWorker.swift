@@ -47,6 +47,25 @@ enum HFWorker {
     static let modelInput = InputSpec("model", required: false,
                                       "A model directory produced by another stage (config.json and weights, or checkpoint/ holding them); instead of the `model`/`hub` params.")
 
+    /// What the kinds that read a model over a dataset's splits (hf-extract, hf-outputs,
+    /// hf-attribution) declare: the model params, the splits and the batch size.
+    static var readerParams: [ParamSpec] {
+        modelParams + ExtractionInputs.readerParams
+    }
+
+    /// Their inputs: the model, an optional LoRA adapter, the dataset (`data` described by `data`).
+    static func readerInputs(data: String = "A quirky-dataset or load-dataset output.") -> [InputSpec] {
+        [modelInput,
+         InputSpec("adapter", required: false, "A LoRA checkpoint (hf-finetune, or select-checkpoint's checkpoint/) applied to the model and merged."),
+         InputSpec("data", data)]
+    }
+
+    /// Their checks: the splits and batch, then the model (`validate`).
+    static func validateReader(_ p: Params, at location: SourceLocation) throws {
+        try ExtractionInputs.validate(p, at: location)
+        try validate(p, at: location)
+    }
+
     /// Checks that need no Python: one model source in the params at most, a revision that is a
     /// commit, a model directory holding config.json, weights and a supported architecture.
     /// The hub id and revision: `hub: org/name@commit` (one value, handy as a matrix value) or

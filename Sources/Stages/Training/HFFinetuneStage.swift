@@ -11,6 +11,7 @@ import PipelineCore
 public struct HFFinetuneStage: StageKind {
     public init() {}
     public let name = "hf-finetune"
+    public var writes: Set<Artifact>? { [] }
     public let version = 1
     public let summary = "Fine-tune a Hugging Face model on a quirky dataset (PyTorch worker; LoRA or full, answer-token loss, balanced classes), checkpoint-N/ on a log-spaced schedule."
     public var params: [ParamSpec] {

@@ -1,0 +1,251 @@
+// ReportFigures: the report's figures (METHOD.md section 8) built from its tables as SVG
+// documents, each replaced by a "not available: <why>" note when its data is missing.
+
+import Detectors
+import Base
+import Foundation
+import Plot
+
+/// One figure of the report: an SVG, or the reason it could not be drawn.
+public struct ReportFigure: Sendable {
+    /// File stem (`figures/<id>.svg`) and HTML anchor.
+    public var id: String
+    /// Heading shown above the figure.
+    public var title: String
+    /// Caption: what is plotted and how to read it.
+    public var caption: String
+    /// The SVG document, or nil when unavailable.
+    public var svg: String?
+    /// Why the figure is missing (set when `svg` is nil).
+    public var unavailable: String?
+}
+
+/// Builds the report's figures from its inputs.
+public enum ReportFigures {
+    /// The natural log of 2: the cross-entropy of a 50/50 guess, the losses' baseline.
+    public static let ln2 = log(2.0)
+
+    /// Every figure, in report order. `fitDetector` picks the detector whose points the S-curve
+    /// of AUROC vs separation is fitted to (the first detector when absent).
+    public static func all(_ inputs: ReportInputs, fitDetector: String = "mahalanobis") -> [ReportFigure] {
+        let data = ReportData(inputs)
+        return [aurocPerLayer(data), aurocAggregate(data), logOdds(data), aurocVsQuirkiness(data),
+                losses(data), aurocVsSeparation(data, fitDetector: fitDetector), separationVsLogits(data)]
+            + (inputs.twins == nil ? [] : [ReportTwins.figure(inputs)])
+    }
+
+    static func figure(_ id: String, _ title: String, _ caption: String, build: () throws -> String) -> ReportFigure {
+        do {
+            return ReportFigure(id: id, title: title, caption: caption, svg: try build(), unavailable: nil)
+        } catch let e as Unavailable {
+            return ReportFigure(id: id, title: title, caption: caption, svg: nil, unavailable: e.why)
+        } catch {
+            return ReportFigure(id: id, title: title, caption: caption, svg: nil, unavailable: "\(error)")
+        }
+    }
+
+    /// Figures 1: AUROC per layer, one panel per model and dataset, one line per series (a
+    /// detector and its sweep axis values, e.g. `mahalanobis seed=0`) with its bootstrap 95%
+    /// interval as a band.
+    static func aurocPerLayer(_ d: ReportData) -> ReportFigure {
+        figure("auroc-per-layer", "AUROC per layer",
+               "AUROC (subset: all test points) of each detector at each layer, one panel per model and dataset; shaded bands are bootstrap 95% intervals. 0.5 is chance.") {
+            guard d.auroc != nil else { throw Unavailable("no auroc table was given") }
+            let rows = d.aurocRows.filter { $0.subset == "all" && $0.layer != nil }
+            guard !rows.isEmpty else { throw Unavailable("the auroc table has no per-layer rows with subset 'all'") }
+            var panels: [Chart] = []
+            for md in ReportData.unique(rows.map(\.md)) {
+                var series: [LineSeries] = []
+                for det in ReportData.unique(rows.map(\.series)) {
+                    let pts = rows.filter { $0.md == md && $0.series == det }.sorted { $0.layer! < $1.layer! }
+                    guard !pts.isEmpty else { continue }
+                    let lo = pts.map { $0.ciLow ?? $0.auroc ?? .nan }, hi = pts.map { $0.ciHigh ?? $0.auroc ?? .nan }
+                    series.append(LineSeries(name: det, x: pts.map { Double($0.layer!) }, y: pts.map { $0.auroc ?? .nan },
+                                             band: (lower: lo, upper: hi)))
+                }
+                panels.append(try LineChart(title: md.label, series: series, xAxis: AxisSpec("layer"),
+                                            yAxis: AxisSpec("AUROC", domain: 0...1)))
+            }
+            return Figure(panels: panels, columns: 2).svg()
+        }
+    }
+
+    /// Figure 2: AUROC of the layer-aggregated score, one bar per series, per model and dataset.
+    static func aurocAggregate(_ d: ReportData) -> ReportFigure {
+        figure("auroc-aggregate", "Aggregated AUROC",
+               "AUROC of the layer-aggregated score (layer = aggregate, subset all) per model and dataset; error bars show half the width of the bootstrap 95% interval.") {
+            guard d.auroc != nil else { throw Unavailable("no auroc table was given") }
+            let rows = d.aurocRows.filter { $0.subset == "all" && $0.isAggregate }
+            guard !rows.isEmpty else { throw Unavailable("the auroc table has no rows with layer 'aggregate' and subset 'all'") }
+            let mds = ReportData.unique(rows.map(\.md))
+            let groups = ReportData.unique(rows.map(\.series)).map { det -> BarGroup in
+                let r = mds.map { md in rows.first { $0.md == md && $0.series == det } }
+                return BarGroup(name: det, values: r.map { $0?.auroc ?? .nan },
+                                errors: r.map { x in
+                                    guard let x, let l = x.ciLow, let h = x.ciHigh else { return .nan }
+                                    return (h - l) / 2
+                                })
+            }
+            let chart = try BarChart(title: "Aggregated AUROC", categories: mds.map(\.label), groups: groups,
+                                     xLabel: "model / dataset", yAxis: AxisSpec("AUROC", domain: 0...1))
+            return Figure(panels: [chart], columns: 1, panelWidth: 900, panelHeight: 380).svg()
+        }
+    }
+
+    /// Figures 3-4: distributions of the log-odds on Alice's and on Bob's prompts.
+    static func logOdds(_ d: ReportData) -> ReportFigure {
+        figure("log-odds", "Log-odds distributions",
+               "Histograms of the log-odds the model gives on Alice's prompts and on Bob's prompts, one panel per model and dataset (per-prompt outputs tables).") {
+            guard !d.outputs.isEmpty else { throw Unavailable("no per-prompt outputs tables were given") }
+            var panels: [Chart] = []
+            for o in d.outputs {
+                guard let lo = o.table.column("log_odds"), let ch = o.table.column("character") else { continue }
+                var alice: [Double] = [], bob: [Double] = []
+                for r in o.table.rows {
+                    guard let v = CSVTable.number(r[lo]), v.isFinite else { continue }
+                    switch r[ch].lowercased() {
+                    case "alice": alice.append(v)
+                    case "bob": bob.append(v)
+                    default: break
+                    }
+                }
+                panels.append(try Histogram(title: o.label, series: [HistogramSeries(name: "Alice prompts", values: alice),
+                                                                     HistogramSeries(name: "Bob prompts", values: bob)],
+                                            bins: 24, xLabel: "log-odds"))
+            }
+            guard !panels.isEmpty else { throw Unavailable("the outputs tables lack the columns character and log_odds") }
+            return Figure(panels: panels, columns: 2).svg()
+        }
+    }
+
+    /// Figures 5-6: aggregated AUROC of each detector against the quirkiness coefficient.
+    static func aurocVsQuirkiness(_ d: ReportData) -> ReportFigure {
+        figure("auroc-vs-quirkiness", "AUROC vs quirkiness",
+               "Each point is one model and dataset: the detector's summary AUROC (aggregated over layers, or the mean over layers when no aggregate row exists) against the quirkiness coefficient (below 0: a character does not show its behaviour).") {
+            guard d.auroc != nil else { throw Unavailable("no auroc table was given") }
+            guard d.quirkiness != nil else { throw Unavailable("no quirkiness table was given") }
+            var series: [ScatterSeries] = []
+            for det in d.series {
+                var xs: [Double] = [], ys: [Double] = []
+                let extras = d.extras(ofSeries: det)
+                for (g, q) in d.quirk.sorted(by: { $0.key < $1.key }) where ExtraColumns.compatible(q.extras, extras) {
+                    if let a = d.summaryAUROC(g.md, det), let q = q.quirkiness { xs.append(q); ys.append(a) }
+                }
+                if !xs.isEmpty { series.append(ScatterSeries(name: det, x: xs, y: ys)) }
+            }
+            guard !series.isEmpty else { throw Unavailable("no model and dataset appears in both the auroc and the quirkiness tables") }
+            let chart = try ScatterChart(title: "AUROC vs quirkiness coefficient", series: series,
+                                         xAxis: AxisSpec("quirkiness coefficient", domain: padded(series.flatMap(\.x))),
+                                         yAxis: AxisSpec("AUROC", domain: 0...1))
+            return Figure(panels: [chart], columns: 1, panelWidth: 720, panelHeight: 420).svg()
+        }
+    }
+
+    /// Figures 7-8: mean losses on each character's own and the other's labels, against the
+    /// 50/50 baseline ln 2.
+    static func losses(_ d: ReportData) -> ReportFigure {
+        figure("losses", "Losses on own and other labels",
+               "Mean cross-entropy (nats) on each character's prompts against its own labels (\"own\") and the other character's labels, per model and dataset. The last bar of each group, \"50/50 baseline (ln 2)\", is the loss of a 50/50 guess, ln 2 ≈ 0.693 nats: a loss above it is worse than guessing.") {
+            let table = d.lossTable
+            guard !table.isEmpty else {
+                throw Unavailable("no losses: the quirkiness table has no loss_* columns and no outputs table has loss_alice and loss_bob")
+            }
+            let keys = table.keys.sorted()
+            // Short names: the legend truncates labels wider than 150 px.
+            let names = ["Alice prompts, own", "Alice prompts, Bob's", "Bob prompts, own", "Bob prompts, Alice's"]
+            var groups = names.indices.map { i in BarGroup(name: names[i], values: keys.map { table[$0]![i] }) }
+            groups.append(BarGroup(name: "50/50 baseline (ln 2)", values: keys.map { _ in ln2 }))
+            let chart = try BarChart(title: "Losses on own / other labels", categories: keys.map(\.label), groups: groups,
+                                     xLabel: "model / dataset", yAxis: AxisSpec("loss (nats)"))
+            return Figure(panels: [chart], columns: 1, panelWidth: 900, panelHeight: 400).svg()
+        }
+    }
+
+    /// Figure 9: AUROC at each layer against the hidden-state separation at that layer, with the
+    /// logistic S-curve fitted to one detector's points.
+    static func aurocVsSeparation(_ d: ReportData, fitDetector: String) -> ReportFigure {
+        figure("auroc-vs-separation", "AUROC vs hidden-state separation",
+               "Each point is one model, dataset and layer: the detector's AUROC against the separation S = ||μ_Alice − μ_Bob||² / Tr Σ at that layer. The curve is a logistic S-curve fitted by least squares to the points of the detector it names.") {
+            guard d.auroc != nil else { throw Unavailable("no auroc table was given") }
+            guard d.separation != nil else { throw Unavailable("no separation table was given") }
+            var series: [ScatterSeries] = []
+            for det in d.series {
+                let pts = d.separationPoints(series: det)
+                if !pts.isEmpty { series.append(ScatterSeries(name: det, x: pts.map { $0.0 }, y: pts.map { $0.1 })) }
+            }
+            guard !series.isEmpty else { throw Unavailable("no model, dataset and layer appears in both the auroc and the separation tables") }
+            let chosen = series.first { $0.name == fitDetector }
+                ?? series.first { s in d.aurocRows.first { $0.series == s.name }?.detector == fitDetector } ?? series[0]
+            var fit: FittedCurve?
+            var title = "AUROC vs separation"
+            if let f = try? LogisticCurveFit.fit(x: chosen.x, y: chosen.y) {
+                let r2 = rSquared(y: chosen.y, residualSS: f.sumOfSquares)
+                let (lo, hi) = (chosen.x.min()!, chosen.x.max()!)
+                let xs = (0...80).map { lo + (hi - lo) * Double($0) / 80 }
+                fit = FittedCurve(name: "S-curve fit", x: xs, y: xs.map { f($0) }, rSquared: r2)
+                title += " (S-curve fitted to \(chosen.name))"
+            } else {
+                title += " (no S-curve: \(chosen.x.count) points of \(chosen.name), 4 distinct needed)"
+            }
+            let chart = try ScatterChart(title: title, series: series, fit: fit,
+                                         xAxis: AxisSpec("hidden-state separation S", domain: padded(series.flatMap(\.x))),
+                                         yAxis: AxisSpec("AUROC", domain: 0...1))
+            return Figure(panels: [chart], columns: 1, panelWidth: 720, panelHeight: 440).svg()
+        }
+    }
+
+    /// Figures 10-12: the peak hidden-state separation against logit-level measures, with R².
+    static func separationVsLogits(_ d: ReportData) -> ReportFigure {
+        figure("separation-vs-logits", "Hidden-state separation vs logit-level measures",
+               "Each point is one model and dataset: the largest hidden-state separation over layers against (left to right) the label separation of the logits, their variance, and the Alice–Bob separation of the logits (see docs/report.md). Lines are least-squares fits with R².") {
+            guard d.separation != nil else { throw Unavailable("no separation table was given") }
+            guard !d.outputs.isEmpty else { throw Unavailable("no per-prompt outputs tables were given") }
+            let pts = d.logitPoints
+            guard !pts.isEmpty else { throw Unavailable("no outputs table could be matched to a model and dataset of the separation table") }
+            let measures: [(String, KeyPath<LogitMeasures, Double>)] = [
+                ("logit separation (labels)", \.labelSeparation), ("logit variance", \.variance),
+                ("Alice–Bob logit separation", \.characterSeparation),
+            ]
+            var panels: [Chart] = []
+            for (name, kp) in measures {
+                let p = pts.filter { $0.1[keyPath: kp].isFinite }
+                let xs = p.map { $0.1[keyPath: kp] }, ys = p.map { $0.2 }
+                var fit: FittedCurve?
+                var title = "S vs \(name)"
+                if let f = try? LinearFit.fit(x: xs, y: ys) {
+                    let (lo, hi) = (xs.min()!, xs.max()!)
+                    fit = FittedCurve(name: "least squares", x: [lo, hi], y: [f.intercept + f.slope * lo, f.intercept + f.slope * hi],
+                                      rSquared: f.rSquared)
+                } else {
+                    title += " (no fit)"
+                }
+                panels.append(try ScatterChart(title: title, series: [ScatterSeries(name: "model / dataset", x: xs, y: ys)], fit: fit,
+                                               xAxis: AxisSpec(name, domain: padded(xs)), yAxis: AxisSpec("max separation S over layers", domain: padded(ys))))
+            }
+            return Figure(panels: panels, columns: 3, panelWidth: 420, panelHeight: 340).svg()
+        }
+    }
+
+    /// The range of the finite values widened by `fraction` of their span on each side (so points
+    /// do not sit on the frame), or nil when there are none.
+    public static func padded(_ values: [Double], fraction: Double = 0.06) -> ClosedRange<Double>? {
+        let f = values.filter(\.isFinite)
+        guard let lo = f.min(), let hi = f.max() else { return nil }
+        let span = hi > lo ? hi - lo : max(abs(hi), 1) * 0.5
+        return (lo - span * fraction)...(hi + span * fraction)
+    }
+
+    /// R² = 1 − SS_res / SS_tot of a fit whose residual sum of squares is `residualSS`.
+    public static func rSquared(y: [Double], residualSS: Double) -> Double? {
+        guard y.count >= 2 else { return nil }
+        let m = y.reduce(0, +) / Double(y.count)
+        let tot = y.reduce(0) { $0 + ($1 - m) * ($1 - m) }
+        return tot > 0 ? 1 - residualSS / tot : nil
+    }
+}
+
+/// Thrown inside a figure builder when its data is missing.
+struct Unavailable: Error {
+    var why: String
+    init(_ why: String) { self.why = why }
+}
