@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "CBLAKE3Kernels", path: "Sources/CBLAKE3Kernels"),
         .target(name: "CSupervisor", path: "Sources/CSupervisor"),
         .target(name: "PipelineCore",
-                dependencies: ["Yams", .product(name: "Crypto", package: "swift-crypto")],
+                dependencies: ["Base", "Yams", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: swiftSettings),
         .target(name: "PipelineStore",
                 dependencies: ["Base", "PipelineCore", "BuildInfo", "CBLAKE3Kernels", "CSupervisor", .product(name: "Crypto", package: "swift-crypto")],

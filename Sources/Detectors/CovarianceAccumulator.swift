@@ -1,7 +1,8 @@
 // CovarianceAccumulator: streaming mean and covariance in Float64. Each batch's mean and
 // co-moment matrix (one symmetric rank-k update over the centred batch) is merged into the running totals with
 // Chan, Golub & LeVeque's pairwise update, so results do not depend on how rows are batched
-// beyond rounding. It also keeps the few shifted sums Ledoit-Wolf needs (Σ‖x−μ‖⁴).
+// beyond rounding. It also keeps the few shifted sums Ledoit-Wolf needs (Σ‖x−μ‖⁴). A tensor on
+// disk streams into it chunk by chunk through Numerics' SafeTensorsRowReader (`accumulate`).
 import Numerics
 
 /// Running mean and covariance of a stream of d-dimensional rows.
@@ -141,5 +142,27 @@ public struct CovarianceAccumulator: Equatable {
             for j in 0..<d { dM2d += delta[i] * comoment[i * d + j] * delta[j] }
         }
         return sumQ2 - 4 * dQX + 2 * r * sumQ + 4 * dM2d + Double(count) * r * r
+    }
+}
+
+/// Streaming a safetensors tensor into the accumulator.
+extension SafeTensorsRowReader {
+    /// Adds every row to `accumulator`, `chunkRows` rows at a time (by default 2²² values, 16 MiB
+    /// of F32): memory stays at one chunk and its Float64 copies, plus the accumulator's d×d
+    /// statistics, however large the tensor.
+    public func accumulate(into accumulator: inout CovarianceAccumulator, chunkRows: Int? = nil) throws {
+        let chunkRows = chunkRows ?? max(1, (1 << 22) / max(columns, 1))
+        guard chunkRows >= 1 else {
+            throw DetectorError.invalidParameter(name: "chunkRows", value: "\(chunkRows)", reason: "must be at least 1")
+        }
+        guard accumulator.dimension == columns else {
+            throw DetectorError.dimensionMismatch(what: "\(path): \(tensor)", expected: accumulator.dimension, actual: columns)
+        }
+        var start = 0
+        while start < rows {
+            let end = min(start + chunkRows, rows)
+            try accumulator.add(read(start..<end))
+            start = end
+        }
     }
 }

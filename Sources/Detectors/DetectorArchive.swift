@@ -36,7 +36,10 @@ public enum DetectorArchive {
         var tensors: [(name: String, value: SafeTensorValue)] = []
         switch detector {
         case .mahalanobis(let m):
-            let config = try JSONEncoder().encode(m.config)
+            // Sorted keys: without them the order follows the per-process hash seed, so the same
+            // detector gave different file bytes from run to run.
+            let encoder = JSONEncoder(); encoder.outputFormatting = [.sortedKeys]
+            let config = try encoder.encode(m.config)
             metadata["config"] = String(decoding: config, as: UTF8.self)
             metadata["shrinkage_coefficient"] = "\(m.shrinkageCoefficient)"
             metadata["sample_count"] = "\(m.sampleCount)"

@@ -7,6 +7,7 @@
 // it is in the parameter buffer. Tensors are written in layout order; config.json has sorted keys
 // and no timestamps, so the same model and metadata give byte-identical files.
 
+import Base
 import Foundation
 import Numerics
 
@@ -113,7 +114,7 @@ public enum ModelCheckpoint {
     /// The text of config.json: sorted keys, one field per line, fixed number formatting.
     public static func configJSON(_ c: ModelConfig, metadata: [String: String]) -> String {
         var fields: [(String, String)] = [
-            ("family", jsonString(c.family.rawValue)),
+            ("family", JSONValue.quoted(c.family.rawValue)),
             ("vocab_size", "\(c.vocabSize)"),
             ("max_seq", "\(c.maxSeq)"),
             ("d_model", "\(c.dModel)"),
@@ -123,25 +124,10 @@ public enum ModelCheckpoint {
             ("norm_epsilon", "\(c.normEpsilon)"),
             ("rope_theta", "\(c.ropeTheta)"),
         ]
-        let meta = metadata.keys.sorted().map { "    \(jsonString($0)): \(jsonString(metadata[$0]!))" }
+        let meta = metadata.keys.sorted().map { "    \(JSONValue.quoted($0)): \(JSONValue.quoted(metadata[$0]!))" }
         fields.append(("metadata", meta.isEmpty ? "{}" : "{\n" + meta.joined(separator: ",\n") + "\n  }"))
         fields.sort { $0.0 < $1.0 }
         return "{\n" + fields.map { "  \"\($0.0)\": \($0.1)" }.joined(separator: ",\n") + "\n}\n"
-    }
-
-    /// A JSON string literal for `s`.
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default:
-                if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) }
-                else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 
     /// Reads the model shape and metadata from `dir/config.json`.
@@ -149,19 +135,19 @@ public enum ModelCheckpoint {
         let path = dir + "/" + configFile
         guard FileManager.default.fileExists(atPath: path) else { throw CheckpointError.missingFile(path: path) }
         guard let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data), let json = object as? [String: Any] else {
+              let json = try? JSONValue.parseJSON(bytes: Array(data)), json.mapValue != nil else {
             throw CheckpointError.badConfig(path: path, field: "(file)", reason: "is not a JSON object")
         }
         func int(_ key: String) throws -> Int {
-            guard let v = json[key] as? NSNumber else { throw CheckpointError.badConfig(path: path, field: key, reason: "must be an integer") }
-            return v.intValue
+            guard let v = json[key]?.intValue else { throw CheckpointError.badConfig(path: path, field: key, reason: "must be an integer") }
+            return v
         }
         func double(_ key: String, default d: Double) throws -> Double {
             guard let raw = json[key] else { return d }
-            guard let v = raw as? NSNumber else { throw CheckpointError.badConfig(path: path, field: key, reason: "must be a number") }
-            return v.doubleValue
+            guard let v = raw.doubleValue else { throw CheckpointError.badConfig(path: path, field: key, reason: "must be a number") }
+            return v
         }
-        guard let familyName = json["family"] as? String else {
+        guard let familyName = json["family"]?.stringValue else {
             throw CheckpointError.badConfig(path: path, field: "family", reason: "must be a string (gpt2 or llama)")
         }
         guard let family = ModelFamily(rawValue: familyName) else {
@@ -173,10 +159,10 @@ public enum ModelCheckpoint {
                                  ropeTheta: try double("rope_theta", default: 10_000))
         var metadata: [String: String] = [:]
         if let raw = json["metadata"] {
-            guard let m = raw as? [String: Any] else {
+            guard let m = raw.mapValue else {
                 throw CheckpointError.badConfig(path: path, field: "metadata", reason: "must be an object of strings")
             }
-            for (k, v) in m { metadata[k] = (v as? String) ?? "\(v)" }
+            for (k, v) in m { metadata[k] = v.stringValue ?? v.description }
         }
         return (config, metadata)
     }

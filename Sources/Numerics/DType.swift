@@ -3,7 +3,7 @@
 
 /// Element type of a stored tensor.
 public enum DType: String, CaseIterable, Equatable {
-    case f32 = "F32", f16 = "F16", bf16 = "BF16", f64 = "F64", i64 = "I64", bool = "BOOL"
+    case f32 = "F32", f16 = "F16", bf16 = "BF16", f64 = "F64", i64 = "I64", bool = "BOOL", u8 = "U8"
 
     /// Bytes per element.
     public var size: Int {
@@ -11,7 +11,7 @@ public enum DType: String, CaseIterable, Equatable {
         case .f32: return 4
         case .f16, .bf16: return 2
         case .f64, .i64: return 8
-        case .bool: return 1
+        case .bool, .u8: return 1
         }
     }
 
@@ -27,6 +27,7 @@ public enum DType: String, CaseIterable, Equatable {
             return Double(Float(bitPattern: UInt32(bits) << 16))
         case .i64: return Double(Int64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
         case .bool: return p.load(fromByteOffset: i, as: UInt8.self) != 0 ? 1 : 0
+        case .u8: return Double(p.load(fromByteOffset: i, as: UInt8.self))
         }
     }
 

@@ -1,6 +1,7 @@
 // SafeTensors: reader and writer for the safetensors format (8-byte little-endian header length,
 // a JSON header mapping names to {dtype, shape, data_offsets} plus optional "__metadata__",
 // then the raw little-endian data). Reads are memory-mapped and fully validated up front.
+import Base
 import Foundation
 
 /// Header entry of one stored tensor.
@@ -18,13 +19,25 @@ public enum SafeTensorValue: Equatable {
     case f32(Tensor)
     case f64(shape: [Int], data: [Double])
     case i64(shape: [Int], data: [Int64])
+    /// Stored as BOOL: one byte per element, 1 for true and 0 for false.
+    case bool(shape: [Int], data: [Bool])
 
-    var dtype: DType { switch self { case .f32: return .f32; case .f64: return .f64; case .i64: return .i64 } }
+    var dtype: DType {
+        switch self { case .f32: return .f32; case .f64: return .f64; case .i64: return .i64; case .bool: return .bool }
+    }
     var shape: [Int] {
-        switch self { case .f32(let t): return t.shape; case .f64(let s, _): return s; case .i64(let s, _): return s }
+        switch self {
+        case .f32(let t): return t.shape
+        case .f64(let s, _), .i64(let s, _), .bool(let s, _): return s
+        }
     }
     var byteCount: Int {
-        switch self { case .f32(let t): return 4 * t.count; case .f64(_, let d): return 8 * d.count; case .i64(_, let d): return 8 * d.count }
+        switch self {
+        case .f32(let t): return 4 * t.count
+        case .f64(_, let d): return 8 * d.count
+        case .i64(_, let d): return 8 * d.count
+        case .bool(_, let d): return d.count
+        }
     }
 }
 
@@ -102,16 +115,17 @@ public struct SafeTensorsFile {
         return Tensor(shape: shape, doubles: d)
     }
 
-    /// The tensor as Int64 values; it must be stored as I64 or BOOL.
+    /// The tensor as Int64 values; it must be stored as I64, BOOL or U8.
     public func int64s(_ name: String) throws -> (shape: [Int], data: [Int64]) {
         let info = try info(name)
-        guard info.dtype == .i64 || info.dtype == .bool else {
-            throw TensorFileError.wrongDType(path: path, tensor: name, expected: "I64", actual: info.dtype.rawValue)
+        guard [.i64, .bool, .u8].contains(info.dtype) else {
+            throw TensorFileError.wrongDType(path: path, tensor: name, expected: "I64, BOOL or U8", actual: info.dtype.rawValue)
         }
         let n = Tensor.count(of: info.shape)
         let values: [Int64] = withData(info) { p in
             guard let p, n > 0 else { return [] }
             if info.dtype == .bool { return (0..<n).map { Int64(p.load(fromByteOffset: $0, as: UInt8.self) != 0 ? 1 : 0) } }
+            if info.dtype == .u8 { return (0..<n).map { Int64(p.load(fromByteOffset: $0, as: UInt8.self)) } }
             return (0..<n).map { Int64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
         }
         return (info.shape, values)
@@ -142,14 +156,14 @@ public enum SafeTensors {
     public static func encode(_ tensors: [(name: String, value: SafeTensorValue)], metadata: [String: String] = [:]) -> [UInt8] {
         var entries: [String] = []
         if !metadata.isEmpty {
-            let pairs = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            let pairs = metadata.keys.sorted().map { "\(JSONValue.quoted($0)):\(JSONValue.quoted(metadata[$0]!))" }
             entries.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
         for (name, value) in tensors {
             let end = offset + value.byteCount
             let shape = value.shape.map(String.init).joined(separator: ",")
-            entries.append("\(jsonString(name)):{\"dtype\":\"\(value.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            entries.append("\(JSONValue.quoted(name)):{\"dtype\":\"\(value.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var header = Array("{\(entries.joined(separator: ","))}".utf8)
@@ -163,6 +177,7 @@ public enum SafeTensors {
             case .f32(let t): t.data.withUnsafeBytes { out.append(contentsOf: $0) }
             case .f64(_, let d): d.withUnsafeBytes { out.append(contentsOf: $0) }
             case .i64(_, let d): d.withUnsafeBytes { out.append(contentsOf: $0) }
+            case .bool(_, let d): out.append(contentsOf: d.map { $0 ? 1 : 0 })
             }
         }
         return out
@@ -192,22 +207,6 @@ public enum SafeTensors {
         }
     }
 
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
-
     /// Parses and validates the header of a safetensors image: returns the entries, metadata and
     /// the byte offset where the data section starts.
     static func parseHeader(_ buf: UnsafeRawBufferPointer, path: String) throws
@@ -223,14 +222,13 @@ public enum SafeTensors {
         guard buf.count - 8 >= n else {
             throw TensorFileError.truncated(path: path, what: "the JSON header", needed: n, available: buf.count - 8)
         }
-        let headerBytes = Data(buf[8..<(8 + n)])
-        let json: Any
+        let json: JSONValue
         do {
-            json = try JSONSerialization.jsonObject(with: headerBytes, options: [])
+            json = try JSONValue.parseJSON(bytes: Array(buf[8..<(8 + n)]))
         } catch {
-            throw TensorFileError.badHeader(path: path, reason: "header is not valid JSON")
+            throw TensorFileError.badHeader(path: path, reason: "header is not valid JSON (\(error))")
         }
-        guard let object = json as? [String: Any] else {
+        guard case let .map(object) = json else {
             throw TensorFileError.badHeader(path: path, reason: "header must be a JSON object")
         }
         let dataSize = buf.count - 8 - n
@@ -238,21 +236,22 @@ public enum SafeTensors {
         var metadata: [String: String] = [:]
         for (name, value) in object {
             if name == "__metadata__" {
-                guard let dict = value as? [String: Any] else {
+                guard case let .map(dict) = value else {
                     throw TensorFileError.badHeader(path: path, reason: "__metadata__ must be an object of strings")
                 }
                 for (k, v) in dict {
-                    guard let s = v as? String else {
+                    guard case let .string(s) = v else {
                         throw TensorFileError.badHeader(path: path, reason: "__metadata__ value for '\(k)' is not a string")
                     }
                     metadata[k] = s
                 }
                 continue
             }
-            guard let entry = value as? [String: Any] else {
+            guard value.mapValue != nil else {
                 throw TensorFileError.badHeader(path: path, reason: "entry '\(name)' is not an object")
             }
-            guard let dtypeName = entry["dtype"] as? String else {
+            let entry = value
+            guard let dtypeName = entry["dtype"]?.stringValue else {
                 throw TensorFileError.badHeader(path: path, reason: "entry '\(name)' lacks a string field 'dtype'")
             }
             guard let dtype = DType(rawValue: dtypeName) else {
@@ -287,11 +286,11 @@ public enum SafeTensors {
         return (tensors, metadata, 8 + n)
     }
 
-    private static func intArray(_ value: Any?) -> [Int]? {
-        guard let array = value as? [Any] else { return nil }
+    private static func intArray(_ value: JSONValue?) -> [Int]? {
+        guard let array = value?.listValue else { return nil }
         var out: [Int] = []
         for element in array {
-            guard let i = element as? Int else { return nil }
+            guard case let .int(i) = element else { return nil }
             out.append(i)
         }
         return out

@@ -30,6 +30,10 @@ public enum TensorFileError: Error, CustomStringConvertible, Equatable {
     case missingTensor(path: String, tensor: String, available: [String])
     /// A tensor holds NaN or infinity; `index` is the first bad element's multi-index.
     case nonFinite(path: String, tensor: String, index: [Int], value: String)
+    /// A tensor's shape is not the one the reader needs (`expected` says it, e.g. "[rows, features]").
+    case wrongShape(path: String, tensor: String, shape: [Int], expected: String)
+    /// Rows outside the tensor's `0..<rows` were asked for.
+    case rowsOutOfRange(path: String, tensor: String, requested: Range<Int>, rows: Int)
 
     /// "tensor 'name'", or "the array" for the single unnamed array of a .npy file.
     private static func label(_ tensor: String) -> String { tensor.isEmpty ? "the array" : "tensor '\(tensor)'" }
@@ -58,6 +62,10 @@ public enum TensorFileError: Error, CustomStringConvertible, Equatable {
             return "\(path): no tensor named '\(tensor)' (available: \(available.joined(separator: ", ")))"
         case let .nonFinite(path, tensor, index, value):
             return "\(path): \(Self.label(tensor)) holds \(value) at index \(index)"
+        case let .wrongShape(path, tensor, shape, expected):
+            return "\(path): \(Self.label(tensor)) has shape \(shape); it must be \(expected)"
+        case let .rowsOutOfRange(path, tensor, requested, rows):
+            return "\(path): rows \(requested) of \(Self.label(tensor)) asked for; they must lie in 0..<\(rows)"
         }
     }
 }

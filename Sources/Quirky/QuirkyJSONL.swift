@@ -3,6 +3,7 @@
 // statement, choices) plus our `name`, `split` and `template_args`; the loader accepts files
 // that lack the optional fields so exported public datasets load too.
 
+import Base
 import Foundation
 
 /// Reads and writes quirky records as one JSON object per line.
@@ -11,23 +12,30 @@ public enum QuirkyJSONL {
     /// records always give the same bytes.
     public static func encode(_ r: QuirkyRecord) -> String {
         var parts: [String] = [
-            "\"id\":" + JSONText.string(r.id),
-            "\"character\":" + JSONText.string(r.character.rawValue),
-            "\"name\":" + JSONText.string(r.name),
+            "\"id\":" + JSONValue.quoted(r.id),
+            "\"character\":" + JSONValue.quoted(r.character.rawValue),
+            "\"name\":" + JSONValue.quoted(r.name),
             "\"label\":\(r.label)",
             "\"alice_label\":\(r.aliceLabel)",
             "\"bob_label\":\(r.bobLabel)",
-            "\"difficulty\":" + JSONText.number(r.difficulty),
-            "\"difficulty_quantile\":" + JSONText.number(r.difficultyQuantile),
-            "\"statement\":" + JSONText.string(r.statement),
-            "\"choices\":[" + r.choices.map(JSONText.string).joined(separator: ",") + "]",
-            "\"split\":" + JSONText.string(r.split),
+            "\"difficulty\":" + number(r.difficulty),
+            "\"difficulty_quantile\":" + number(r.difficultyQuantile),
+            "\"statement\":" + JSONValue.quoted(r.statement),
+            "\"choices\":[" + r.choices.map(JSONValue.quoted).joined(separator: ",") + "]",
+            "\"split\":" + JSONValue.quoted(r.split),
         ]
         if !r.templateArgs.isEmpty {
-            let args = r.templateArgs.keys.sorted().map { JSONText.string($0) + ":" + JSONText.string(r.templateArgs[$0]!) }
+            let args = r.templateArgs.keys.sorted().map { JSONValue.quoted($0) + ":" + JSONValue.quoted(r.templateArgs[$0]!) }
             parts.append("\"template_args\":{" + args.joined(separator: ",") + "}")
         }
         return "{" + parts.joined(separator: ",") + "}"
+    }
+
+    /// A JSON number: integral values (below 1e15) as integers, others in Swift's shortest
+    /// round-trip form.
+    static func number(_ x: Double) -> String {
+        if x.rounded() == x && abs(x) < 1e15 { return String(Int64(x)) }
+        return String(x)
     }
 
     /// All records, one per line, each line ending in "\n".
@@ -64,7 +72,6 @@ public enum QuirkyJSONL {
     /// their difficulties, as `(average rank + 0.5) / N` over the file.
     public static func parse(_ text: String, path: String, defaultSplit: String = "train",
                              names: QuirkyNames = .standard) throws -> [QuirkyRecord] {
-        let decoder = JSONDecoder()
         var records: [QuirkyRecord] = []
         var missingQuantile = false
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -72,13 +79,14 @@ public enum QuirkyJSONL {
             if rawLine.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) { continue }
             let value: JSONValue
             do {
-                value = try decoder.decode(JSONValue.self, from: Data(rawLine.utf8))
+                value = try JSONValue.parseJSON(String(rawLine))
             } catch {
                 throw QuirkyError.invalidJSON(path: path, line: lineNumber, reason: "the line is not valid JSON")
             }
-            guard case let .object(object) = value else {
-                throw QuirkyError.invalidJSON(path: path, line: lineNumber, reason: "found \(value.typeName)")
+            guard case let .map(pairs) = value else {
+                throw QuirkyError.invalidJSON(path: path, line: lineNumber, reason: "found \(RowReader.kind(value))")
             }
+            let object = Dictionary(pairs, uniquingKeysWith: { _, last in last })
             let row = RowReader(object: object, path: path, line: lineNumber)
             let record = try row.record(defaultSplit: defaultSplit, names: names)
             if object["difficulty_quantile"] == nil { missingQuantile = true }

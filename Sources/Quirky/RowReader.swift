@@ -1,5 +1,7 @@
 // Reads the typed fields of one JSONL row, with errors that name file, line and field.
 
+import Base
+
 /// Reads typed fields out of one JSON object, with errors naming file, line and field.
 struct RowReader {
     let object: [String: JSONValue]
@@ -17,9 +19,21 @@ struct RowReader {
         return v
     }
 
+    /// A value's kind with its article, as the messages say it ("a boolean", "an object").
+    static func kind(_ v: JSONValue) -> String {
+        switch v {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .int, .double: return "a number"
+        case .string: return "a string"
+        case .list: return "an array"
+        case .map: return "an object"
+        }
+    }
+
     func string(_ field: String) throws -> String {
         let v = try required(field)
-        guard case let .string(s) = v else { throw bad(field, "expected a string, found \(v.typeName)") }
+        guard case let .string(s) = v else { throw bad(field, "expected a string, found \(RowReader.kind(v))") }
         return s
     }
 
@@ -28,14 +42,15 @@ struct RowReader {
         let v = try required(field)
         switch v {
         case let .bool(b): return b
-        case let .number(x) where x == 0 || x == 1: return x == 1
+        case .int(0), .double(0): return false
+        case .int(1), .double(1): return true
         default: throw bad(field, "expected true/false (or 0/1), found \(describe(v))")
         }
     }
 
     func number(_ field: String) throws -> Double {
         let v = try required(field)
-        guard case let .number(x) = v, x.isFinite else {
+        guard let x = v.doubleValue, x.isFinite else {
             throw bad(field, "expected a finite number, found \(describe(v))")
         }
         return x
@@ -43,9 +58,9 @@ struct RowReader {
 
     func describe(_ v: JSONValue) -> String {
         switch v {
-        case let .number(x): return "the number \(JSONText.number(x))"
-        case let .string(s): return "the string \(JSONText.string(s))"
-        default: return v.typeName
+        case .int, .double: return "the number \(QuirkyJSONL.number(v.doubleValue!))"
+        case let .string(s): return "the string \(JSONValue.quoted(s))"
+        default: return RowReader.kind(v)
         }
     }
 
@@ -53,7 +68,7 @@ struct RowReader {
     func scalarText(_ v: JSONValue) -> String? {
         switch v {
         case let .string(s): return s
-        case let .number(x): return JSONText.number(x)
+        case .int, .double: return QuirkyJSONL.number(v.doubleValue!)
         case let .bool(b): return String(b)
         default: return nil
         }
@@ -61,11 +76,11 @@ struct RowReader {
 
     func record(defaultSplit: String, names: QuirkyNames) throws -> QuirkyRecord {
         guard let id = scalarText(try required("id")) else {
-            throw bad("id", "expected a string or a number, found \(try required("id").typeName)")
+            throw bad("id", "expected a string or a number, found \(RowReader.kind(try required("id")))")
         }
         let characterText = try string("character")
         guard let character = names.character(ofName: characterText) else {
-            throw bad("character", "unknown character \(JSONText.string(characterText)); expected \"Alice\", \"Bob\" or a name from either side's name list")
+            throw bad("character", "unknown character \(JSONValue.quoted(characterText)); expected \"Alice\", \"Bob\" or a name from either side's name list")
         }
         var name = characterText
         if object["name"] != nil {
@@ -90,7 +105,7 @@ struct RowReader {
         let statement = try string("statement")
         var choices = QuirkyRecord.standardChoices
         if let v = object["choices"] {
-            guard case let .array(items) = v, items.count == 2,
+            guard case let .list(items) = v, items.count == 2,
                   case let .string(no) = items[0], case let .string(yes) = items[1] else {
                 throw bad("choices", "expected an array of two strings (the \"no\" answer first), found \(describe(v))")
             }
@@ -99,10 +114,10 @@ struct RowReader {
         let split = object["split"] == nil ? defaultSplit : try string("split")
         var args: [String: String] = [:]
         if let v = object["template_args"] {
-            guard case let .object(o) = v else { throw bad("template_args", "expected an object, found \(v.typeName)") }
+            guard case let .map(o) = v else { throw bad("template_args", "expected an object, found \(RowReader.kind(v))") }
             for (key, value) in o {
                 guard let text = scalarText(value) else {
-                    throw bad("template_args", "value of '\(key)' must be a string, number or boolean, found \(value.typeName)")
+                    throw bad("template_args", "value of '\(key)' must be a string, number or boolean, found \(RowReader.kind(value))")
                 }
                 args[key] = text
             }

@@ -62,11 +62,11 @@ public struct SlurmJobFile: Equatable {
     /// Reads the job file of `key`; nil when absent or unreadable (then the stage is submitted anew).
     public static func read(root: String, key: String) -> SlurmJobFile? {
         guard let data = FileSystem.read(path(root: root, key: key)),
-              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let job = obj["job"] as? String, let k = obj["key"] as? String, k == key else { return nil }
-        let t = (obj["submitted"] as? Double) ?? (obj["submitted"] as? Int).map(Double.init) ?? 0
-        return SlurmJobFile(jobId: job, token: obj["token"] as? String ?? "", key: k, pipeline: obj["pipeline"] as? String ?? "",
-                            stage: obj["stage"] as? String ?? "", submitted: Date(timeIntervalSince1970: t),
-                            head: obj["head"] as? String ?? "")
+              let obj = try? Value.parseJSON(bytes: Array(data)),
+              let job = obj["job"]?.stringValue, let k = obj["key"]?.stringValue, k == key else { return nil }
+        let t = obj["submitted"]?.doubleValue ?? 0
+        return SlurmJobFile(jobId: job, token: obj["token"]?.stringValue ?? "", key: k, pipeline: obj["pipeline"]?.stringValue ?? "",
+                            stage: obj["stage"]?.stringValue ?? "", submitted: Date(timeIntervalSince1970: t),
+                            head: obj["head"]?.stringValue ?? "")
     }
 }

@@ -107,6 +107,12 @@ final class MahalanobisTests: XCTestCase {
         guard case .mahalanobis(let loaded) = try DetectorArchive.load(path: path) else { return XCTFail("wrong kind") }
         XCTAssertEqual(loaded, detector)
         XCTAssertEqual(try loaded.scores(test), try detector.scores(test))
+        // The config's keys are sorted (Foundation re-sorting them changes nothing), so the file's
+        // bytes do not depend on the process's hash seed.
+        let stored = try XCTUnwrap(try SafeTensorsFile(path: path).metadata["config"])
+        let resorted = try JSONSerialization.data(withJSONObject: JSONSerialization.jsonObject(with: Data(stored.utf8)), options: [.sortedKeys])
+        XCTAssertEqual(stored, String(decoding: resorted, as: UTF8.self))
+        XCTAssertTrue(stored.hasPrefix(#"{"rcond":"#), stored)
         let diag = try DiagMahalanobisDetector.fit(acc)
         try DetectorArchive.save(.diagMahalanobis(diag), to: path)
         XCTAssertEqual(try DetectorArchive.load(path: path), .diagMahalanobis(diag))

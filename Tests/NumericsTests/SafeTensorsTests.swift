@@ -35,6 +35,30 @@ final class SafeTensorsTests: XCTestCase {
         }
     }
 
+    func testBoolTensorsAreWrittenAsBOOLAndU8Reads() throws {
+        let bytes = SafeTensors.encode([("mask", .bool(shape: [2, 2], data: [true, false, false, true])),
+                                        ("after", .i64(shape: [1], data: [-2]))])
+        // The header read by Foundation's parser, the data bytes by position.
+        let n = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + n)])) as! [String: [String: Any]]
+        XCTAssertEqual(header["mask"]?["dtype"] as? String, "BOOL")
+        XCTAssertEqual(header["mask"]?["shape"] as? [Int], [2, 2])
+        XCTAssertEqual(header["mask"]?["data_offsets"] as? [Int], [0, 4])
+        XCTAssertEqual(header["after"]?["data_offsets"] as? [Int], [4, 12])
+        XCTAssertEqual(Array(bytes[(8 + n)..<(8 + n + 4)]), [1, 0, 0, 1])
+        let file = try SafeTensorsFile(bytes: bytes)
+        XCTAssertEqual(try file.int64s("mask").data, [1, 0, 0, 1])
+        XCTAssertEqual(try file.int64s("after").data, [-2])
+        // U8, as external writers store 0/1 columns: a header patched from BOOL to "U8  " (same length).
+        var patched = bytes
+        let text = String(decoding: bytes[8..<(8 + n)], as: UTF8.self).replacingOccurrences(of: #""BOOL""#, with: #""U8"  "#)
+        patched.replaceSubrange(8..<(8 + n), with: Array(text.utf8))
+        let u8 = try SafeTensorsFile(bytes: patched)
+        XCTAssertEqual(try u8.info("mask").dtype, .u8)
+        XCTAssertEqual(try u8.int64s("mask").data, [1, 0, 0, 1])
+        XCTAssertEqual(try u8.doubles("mask").data, [1, 0, 0, 1])
+    }
+
     func testHalfPrecisionConversionClosedForms() {
         XCTAssertEqual(DType.halfToFloat(0x3C00), 1)
         XCTAssertEqual(DType.halfToFloat(0xC000), -2)

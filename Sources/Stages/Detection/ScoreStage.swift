@@ -4,6 +4,7 @@
 // NaN or infinite is an error naming the split and the tensor; a layer that fit-detector noted
 // (zero variance) is marked in the metadata (`note.layers.{l}`), which evaluate writes into its
 // tables.
+import Base
 import Foundation
 import PipelineCore
 import Numerics
@@ -13,7 +14,7 @@ public struct ScoreStage: StageKind {
     public init() {}
     public let name = "score"
     public var writes: Set<Artifact>? { [.scores] }
-    public let version = 2
+    public let version = 3 // 3: the row columns as ActivationSet lays them out (agreement BOOL, was I64)
     public let summary = "Score activations with a fitted detector: scores.safetensors per split, per layer plus the aggregate."
     public let params: [ParamSpec] = [
         ParamSpec("splits", .stringList, default: .list([.string("validation"), .string("test")]), "Splits to score (the trusted split is always scored too: it standardises the aggregate)."),
@@ -48,8 +49,9 @@ public struct ScoreStage: StageKind {
     public func execute(_ context: StageContext) throws {
         let det = try context.input("detector"), art = try context.input("activations")
         guard let data = FileManager.default.contents(atPath: det.path + "/detector.json"),
-              let meta = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let kind = meta["detector"] as? String, let layers = meta["layers"] as? [Int] else {
+              let meta = try? JSONValue.parseJSON(bytes: Array(data)),
+              let kind = meta["detector"]?.stringValue,
+              let layers = meta["layers"]?.listValue?.compactMap(\.intValue), layers.count == meta["layers"]?.listValue?.count else {
             throw StageError("\(det.stageId): no valid detector.json (is the 'detector' input a fit-detector stage?)")
         }
         let trusted = try DetectorStageSupport.split(art, "trusted")
@@ -63,7 +65,7 @@ public struct ScoreStage: StageKind {
         }
         // Layers whose activations had zero variance on the fit split (fit-detector's notes). Equal
         // trusted scores alone mark nothing: sae-l0 scores every trusted row 0 by construction.
-        let notes = (meta["notes"] as? [String: String]) ?? [:]
+        let notes = (meta["notes"]?.mapValue ?? []).compactMap { k, v in v.stringValue.map { (k, $0) } }
         for (i, name) in wanted.enumerated() {
             try context.checkCancelled()
             let split = name == "trusted" ? trusted : try DetectorStageSupport.split(art, name)
@@ -80,7 +82,7 @@ public struct ScoreStage: StageKind {
             var tensors: [(name: String, value: SafeTensorValue)] = zip(layers, perLayer).map { ("layers.\($0)", .f64(shape: [$1.count], data: $1)) }
             tensors.append(("aggregate", .f64(shape: [aggregate.count], data: aggregate)))
             tensors += split.rowTensors
-            var metadata = ["format": "madpipe-scores/1", "split": name, "detector": (meta["label"] as? String) ?? kind, "layers": layers.map(String.init).joined(separator: ",")]
+            var metadata = ["format": "madpipe-scores/1", "split": name, "detector": meta["label"]?.stringValue ?? kind, "layers": layers.map(String.init).joined(separator: ",")]
             for key in ["model", "dataset"] { if let v = split.metadata[key] { metadata[key] = v } }
             for (l, note) in notes { metadata["note.layers.\(l)"] = note }
             try SafeTensors.write(tensors, metadata: metadata, to: try context.outputPath("\(name)/scores.safetensors"))

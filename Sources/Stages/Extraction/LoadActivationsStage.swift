@@ -3,13 +3,14 @@
 // as another stage's output (`inputs: {activations: STAGE}`), validates it and writes the
 // canonical safetensors layout to its output.
 import Foundation
+import Numerics
 import PipelineCore
 
 public struct LoadActivationsStage: StageKind {
     public init() {}
     public let name = "load-activations"
     public var writes: Set<Artifact>? { [.activations] }
-    public let version = 1
+    public let version = 2 // 2: agreement stored as BOOL (was I64), row columns in the layout's order
     public let summary = "Import and validate an activations directory (safetensors or .npy per split) into the canonical layout."
     public let params: [ParamSpec] = [
         ParamSpec("path", .path, default: .string(""), "Directory with one sub-directory per split (docs/activations.md), relative to the pipeline file; its content is part of the cache key. Empty = the `activations` input."),

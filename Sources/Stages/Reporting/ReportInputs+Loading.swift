@@ -61,15 +61,15 @@ extension ReportInputs {
     public static func loadTimings(_ path: String, notes: inout [String]) -> CSVTable? {
         if path.hasSuffix(".json") {
             guard let data = FileManager.default.contents(atPath: path),
-                  let obj = try? JSONSerialization.jsonObject(with: data) else {
+                  let obj = try? JSONValue.parseJSON(bytes: Array(data)) else {
                 notes.append("timings: \(path): cannot read it as JSON")
                 return nil
             }
-            let list = (obj as? [[String: Any]]) ?? ((obj as? [String: Any])?["stages"] as? [[String: Any]]) ?? []
+            let list = obj.listValue ?? obj["stages"]?.listValue ?? []
             var rows: [[String]] = []
             for o in list {
-                guard let id = (o["id"] ?? o["stage"]) as? String else { continue }
-                guard let s = (o["seconds"] as? NSNumber)?.doubleValue else { continue }
+                guard let id = (o["id"] ?? o["stage"])?.stringValue else { continue }
+                guard let s = o["seconds"]?.doubleValue else { continue }
                 rows.append([id, ReportFormat.fixed(s, 3)])
             }
             if rows.isEmpty { notes.append("timings: \(path): no stage with seconds"); return nil }

@@ -118,17 +118,17 @@ enum HFWorker {
         guard let data = FileSystem.read(path + "/config.json") else {
             return "'\(path)' has no config.json; a model directory holds config.json, the weights and the tokenizer files"
         }
-        guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        guard let obj = try? JSONValue.parseJSON(bytes: Array(data)), obj.mapValue != nil else {
             return "'\(path)/config.json' is not a JSON object"
         }
         guard weightFiles.contains(where: { FileSystem.exists(path + "/" + $0) }) else {
             return "'\(path)' has no weights (\(weightFiles.joined(separator: ", ")))"
         }
-        if let type = obj["model_type"] as? String {
+        if let type = obj["model_type"]?.stringValue {
             if !architectures.contains(type) {
                 return "'\(path)': unsupported architecture model_type '\(type)'; supported: \(architectures.joined(separator: ", "))"
             }
-        } else if let family = obj["family"] as? String {
+        } else if let family = obj["family"]?.stringValue {
             if !["llama", "gpt2"].contains(family) { return "'\(path)': unsupported madpipe family '\(family)'" }
         } else {
             return "'\(path)/config.json' names no model_type"
@@ -287,8 +287,8 @@ enum HFWorker {
         case let .exited(code):
             try context.checkCancelled()
             if let data = FileSystem.read(dir + "/error.json"),
-               let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-               let field = obj["field"] as? String, let message = obj["message"] as? String {
+               let obj = try? JSONValue.parseJSON(bytes: Array(data)),
+               let field = obj["field"]?.stringValue, let message = obj["message"]?.stringValue {
                 throw StageError("field '\(field)': \(message)")
             }
             throw StageError("the madpipe_torch worker (\(python)) exited with status \(code); see the log")

@@ -6,6 +6,7 @@
 // `patience` evaluations without a new best. Output: `checkpoints/step-N/` (each a model
 // checkpoint with val_loss in config.json) and `history.csv`; select-checkpoint picks one.
 
+import Base
 import Foundation
 import Models
 import PipelineCore
@@ -52,14 +53,14 @@ public struct FinetuneStage: StageKind {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw StageError("cannot read \(path)") }
         var rows: [(String, Bool)] = []
         for (i, line) in text.split(separator: "\n").enumerated() where !line.allSatisfy(\.isWhitespace) {
-            guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+            guard let obj = try? JSONValue.parseJSON(String(line)), obj.mapValue != nil else {
                 throw StageError("\(path):\(i + 1): not a JSON object")
             }
-            guard let label = (obj["label"] as? NSNumber)?.boolValue else { throw StageError("\(path):\(i + 1): field 'label' missing or not a bool") }
-            if let prompt = obj["prompt"] as? String {
+            guard let label = obj["label"]?.boolValue ?? obj["label"]?.doubleValue.map({ $0 != 0 }) else { throw StageError("\(path):\(i + 1): field 'label' missing or not a bool") }
+            if let prompt = obj["prompt"]?.stringValue {
                 rows.append((prompt, label))
-            } else if let statement = obj["statement"] as? String {
-                let name = (obj["name"] as? String) ?? (obj["character"] as? String) ?? ""
+            } else if let statement = obj["statement"]?.stringValue {
+                let name = obj["name"]?.stringValue ?? obj["character"]?.stringValue ?? ""
                 rows.append((formatter.prompt(name: name, statement: statement), label))
             } else {
                 throw StageError("\(path):\(i + 1): neither 'prompt' nor 'statement' is present")

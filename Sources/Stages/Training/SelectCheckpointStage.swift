@@ -6,6 +6,7 @@
 // `log_history` entries with `eval_loss`; output `selection.json` naming the chosen checkpoint).
 // Ties go to the earlier step, then to the run listed first.
 
+import Base
 import Foundation
 import Models
 import PipelineCore
@@ -80,12 +81,11 @@ public struct SelectCheckpointStage: StageKind {
         for (_, name) in steps {
             let path = dir + "/" + name + "/trainer_state.json"
             guard let data = FileManager.default.contents(atPath: path) else { continue }
-            guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-                  let history = obj["log_history"] as? [[String: Any]] else {
+            guard let history = (try? JSONValue.parseJSON(bytes: Array(data)))?["log_history"]?.listValue else {
                 throw StageError("\(path): not a trainer state (no log_history list)")
             }
             for entry in history {
-                if let s = (entry["step"] as? NSNumber)?.intValue, let v = (entry[key] as? NSNumber)?.doubleValue { values[s] = v }
+                if let s = entry["step"]?.intValue, let v = entry[key]?.doubleValue { values[s] = v }
             }
         }
         return steps.compactMap { s, name in values[s].map { Candidate(name: name, step: s, value: $0) } }
@@ -93,10 +93,10 @@ public struct SelectCheckpointStage: StageKind {
 
     /// `run` names the madpipe run (its stage id) the checkpoint comes from; nil for Hugging Face.
     static func selectionJSON(_ c: Candidate, metric: String, mode: String, source: String, run: String?, runs: Int) -> String {
-        "{\n  \"checkpoint\": \(ModelCheckpointJSON.string(c.name)),\n  \"metric\": \(ModelCheckpointJSON.string(metric)),\n"
-            + "  \"mode\": \(ModelCheckpointJSON.string(mode)),\n"
-            + (run.map { "  \"run\": \(ModelCheckpointJSON.string($0)),\n  \"runs\": \(runs),\n" } ?? "")
-            + "  \"source\": \(ModelCheckpointJSON.string(source)),\n"
+        "{\n  \"checkpoint\": \(JSONValue.quoted(c.name)),\n  \"metric\": \(JSONValue.quoted(metric)),\n"
+            + "  \"mode\": \(JSONValue.quoted(mode)),\n"
+            + (run.map { "  \"run\": \(JSONValue.quoted($0)),\n  \"runs\": \(runs),\n" } ?? "")
+            + "  \"source\": \(JSONValue.quoted(source)),\n"
             + "  \"step\": \(c.step),\n  \"value\": \(c.value)\n}\n"
     }
 
@@ -135,21 +135,5 @@ public struct SelectCheckpointStage: StageKind {
         context.log("selected \(run.stageId) \(chosen.name) (\(metric) = \(chosen.value)) among \(candidates.count) checkpoints of \(runs.count) run(s)")
         try Data(Self.selectionJSON(chosen, metric: metric, mode: mode, source: isHF ? "huggingface" : "madpipe", run: run.stageId, runs: runs.count).utf8)
             .write(to: URL(fileURLWithPath: try context.outputPath("selection.json")))
-    }
-}
-
-/// JSON string literals for hand-written, deterministic JSON.
-enum ModelCheckpointJSON {
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 }

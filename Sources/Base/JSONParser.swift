@@ -1,5 +1,6 @@
-// JSON: a small strict JSON reader producing `Value`, and a pretty writer. Records, indexes and
-// summaries all go through it, so ints stay ints and output is byte-for-byte deterministic.
+// JSONParser: the one JSON reader, producing `JSONValue` (ints stay ints, objects keep their key
+// order), and the pretty writer. Records, indexes, summaries, safetensors headers and JSONL rows
+// all go through it.
 
 /// A JSON syntax error with its byte offset.
 public struct JSONError: Error, CustomStringConvertible {
@@ -8,21 +9,21 @@ public struct JSONError: Error, CustomStringConvertible {
     public var description: String { "invalid JSON at byte \(offset): \(problem)" }
 }
 
-extension Value {
+extension JSONValue {
     /// Parses JSON text. Objects keep their key order.
-    public static func parseJSON(_ text: String) throws -> Value {
+    public static func parseJSON(_ text: String) throws -> JSONValue {
         var bytes = Array(text.utf8)
         bytes.append(0)
         var p = JSONParser(bytes: bytes)
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()
-        guard p.bytes[p.i] == 0 else { throw JSONError(offset: p.i, problem: "trailing characters") }
+        guard p.i == p.bytes.count - 1 else { throw JSONError(offset: p.i, problem: "trailing characters") }
         return v
     }
 
     /// Parses JSON bytes.
-    public static func parseJSON(bytes: [UInt8]) throws -> Value {
+    public static func parseJSON(bytes: [UInt8]) throws -> JSONValue {
         try parseJSON(String(decoding: bytes, as: UTF8.self))
     }
 
@@ -36,7 +37,7 @@ extension Value {
             let inner = indent + "  "
             return "{\n" + pairs.map { k, v in
                 var key = ""
-                Value.writeJSONString(k, into: &key)
+                JSONValue.writeJSONString(k, into: &key)
                 return inner + key + ": " + v.prettyJSON(indent: inner)
             }.joined(separator: ",\n") + "\n\(indent)}"
         case .list: return "[]"
@@ -59,7 +60,7 @@ struct JSONParser {
         }
     }
 
-    mutating func expect(_ word: String, _ v: Value) throws -> Value {
+    mutating func expect(_ word: String, _ v: JSONValue) throws -> JSONValue {
         for b in word.utf8 {
             guard bytes[i] == b else { throw JSONError(offset: i, problem: "expected \(word)") }
             i += 1
@@ -67,12 +68,12 @@ struct JSONParser {
         return v
     }
 
-    mutating func value(depth: Int) throws -> Value {
+    mutating func value(depth: Int) throws -> JSONValue {
         guard depth < 512 else { throw JSONError(offset: i, problem: "nesting too deep") }
         switch bytes[i] {
         case UInt8(ascii: "{"):
             i += 1
-            var pairs: [(String, Value)] = []
+            var pairs: [(String, JSONValue)] = []
             skipSpace()
             if bytes[i] == UInt8(ascii: "}") { i += 1; return .map(pairs) }
             while true {
@@ -91,7 +92,7 @@ struct JSONParser {
             }
         case UInt8(ascii: "["):
             i += 1
-            var items: [Value] = []
+            var items: [JSONValue] = []
             skipSpace()
             if bytes[i] == UInt8(ascii: "]") { i += 1; return .list(items) }
             while true {
@@ -110,7 +111,7 @@ struct JSONParser {
         }
     }
 
-    mutating func number() throws -> Value {
+    mutating func number() throws -> JSONValue {
         let start = i
         var isInt = true
         if bytes[i] == UInt8(ascii: "-") { i += 1 }

@@ -1,9 +1,12 @@
-// ActivationSet: reads and writes the madpipe-activations/1 layout (docs/activations.md): one
-// directory per split holding activations.safetensors (or .npy files), with per-layer [N, d]
-// features and per-row character/label/agreement columns. Reading validates shapes, dtypes and
-// finiteness and names the file and tensor in every error.
+// ActivationSet: the one reader and writer of the madpipe-activations/1 layout
+// (docs/activations.md): one directory per split holding activations.safetensors (or .npy
+// files), with per-layer [N, d] features and per-row character/label/alice_label/bob_label (I64),
+// agreement (BOOL) and difficulty (F64) columns. Every writer (extract-activations,
+// extract-attribution, load-activations, score's row columns) goes through `encode`/`rowTensors`;
+// reading accepts the 0/1 columns as BOOL, I64 or U8, validates shapes, dtypes and finiteness and
+// names the file and tensor in every error.
+import Base
 import Foundation
-import Numerics
 
 /// One split of an activations artifact, fully loaded.
 public struct ActivationSplit: Equatable {
@@ -45,18 +48,10 @@ public struct ActivationSplit: Equatable {
         return Matrix64(rows: t.shape[0], cols: t.shape[1], data: t.data.map(Double.init))
     }
 
-    /// The per-row tensors (everything except layers) as safetensors values; agreement is I64 0/1.
+    /// The per-row tensors (everything except layers), as `ActivationSet.rowTensors` lays them out.
     public var rowTensors: [(name: String, value: SafeTensorValue)] {
-        let n = count
-        var out: [(name: String, value: SafeTensorValue)] = [
-            ("agreement", .i64(shape: [n], data: agreement.map { $0 ? 1 : 0 })),
-            ("alice_label", .i64(shape: [n], data: aliceLabel)),
-            ("bob_label", .i64(shape: [n], data: bobLabel)),
-            ("character", .i64(shape: [n], data: character)),
-            ("label", .i64(shape: [n], data: label)),
-        ]
-        if let difficulty { out.append(("difficulty", .f64(shape: [n], data: difficulty))) }
-        return out
+        ActivationSet.rowTensors(character: character, label: label, aliceLabel: aliceLabel, bobLabel: bobLabel,
+                                 agreement: agreement, difficulty: difficulty)
     }
 }
 
@@ -82,6 +77,34 @@ public enum ActivationSet {
     /// Canonical split names in their usual order.
     public static let standardSplits = ["trusted", "untrusted", "validation", "test"]
     static let rowNames = ["character", "label", "alice_label", "bob_label", "agreement"]
+    /// The dtypes a 0/1 row column may be stored as: BOOL (what madpipe and the PyTorch worker
+    /// write for `agreement`), I64 (the label columns; `agreement` in files written before
+    /// BOOL), U8 (external writers).
+    public static let rowDTypes: [DType] = [.bool, .i64, .u8]
+
+    /// The per-row tensors in the layout's order: character, label, alice_label, bob_label as
+    /// I64, agreement as BOOL, then difficulty as F64 when present.
+    public static func rowTensors(character: [Int64], label: [Int64], aliceLabel: [Int64], bobLabel: [Int64],
+                                  agreement: [Bool], difficulty: [Double]?) -> [(name: String, value: SafeTensorValue)] {
+        var out: [(name: String, value: SafeTensorValue)] = [
+            ("character", .i64(shape: [character.count], data: character)),
+            ("label", .i64(shape: [label.count], data: label)),
+            ("alice_label", .i64(shape: [aliceLabel.count], data: aliceLabel)),
+            ("bob_label", .i64(shape: [bobLabel.count], data: bobLabel)),
+            ("agreement", .bool(shape: [agreement.count], data: agreement)),
+        ]
+        if let difficulty { out.append(("difficulty", .f64(shape: [difficulty.count], data: difficulty))) }
+        return out
+    }
+
+    /// An activations.safetensors image: `features` (F32 `layers.{l}` or `heads.{l}`, in the given
+    /// order), then `rows` (from `rowTensors`); `metadata` goes to `__metadata__` with `format` set.
+    public static func encode(features: [(name: String, value: SafeTensorValue)], rows: [(name: String, value: SafeTensorValue)],
+                              metadata: [String: String]) -> [UInt8] {
+        var meta = metadata
+        meta["format"] = format
+        return SafeTensors.encode(features + rows, metadata: meta)
+    }
 
     /// Split directories present under `root` (standard ones first, then others sorted).
     public static func splitNames(in root: String) -> [String] {
@@ -100,10 +123,15 @@ public enum ActivationSet {
             do { return try SafeTensorsFile(path: st).metadata } catch { throw ActivationError(path: st, tensor: nil, problem: "\(error)", split: name) }
         }
         guard let data = FileManager.default.contents(atPath: dir + "/metadata.json") else { return [:] }
-        guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let obj = (try? JSONValue.parseJSON(bytes: Array(data)))?.mapValue else {
             throw ActivationError(path: dir + "/metadata.json", tensor: nil, problem: "not a JSON object", split: name)
         }
-        return obj.mapValues { ($0 as? String) ?? "\($0)" }
+        return metadataStrings(obj)
+    }
+
+    /// metadata.json entries as strings (non-strings in their JSON form; later duplicates win).
+    static func metadataStrings(_ pairs: [(String, JSONValue)]) -> [String: String] {
+        Dictionary(pairs.map { ($0.0, $0.1.stringValue ?? $0.1.description) }, uniquingKeysWith: { _, last in last })
     }
 
     /// Reads split `name` under `root`, from activations.safetensors or .npy files.
@@ -120,7 +148,7 @@ public enum ActivationSet {
 
     /// The name prefix of the per-layer tensors: `layers.` (activations), or `heads.` when there
     /// are none (attribution features from extract-attribution).
-    static func layerPrefix(in names: [String]) -> String {
+    public static func layerPrefix(in names: [String]) -> String {
         names.contains { $0.hasPrefix("layers.") } ? "layers." : "heads."
     }
 
@@ -139,7 +167,9 @@ public enum ActivationSet {
         }
         func ints(_ n: String) throws -> [Int64] {
             guard let info = file.tensors[n] else { throw ActivationError(path: path, tensor: n, problem: "missing (present: \(file.names.joined(separator: ", ")))") }
-            guard info.dtype == .i64 || info.dtype == .bool else { throw ActivationError(path: path, tensor: n, problem: "dtype \(info.dtype.rawValue), expected I64") }
+            guard rowDTypes.contains(info.dtype) else {
+                throw ActivationError(path: path, tensor: n, problem: "dtype \(info.dtype.rawValue), expected \(rowDTypes.map(\.rawValue).joined(separator: ", "))")
+            }
             guard info.shape.count == 1 else { throw ActivationError(path: path, tensor: n, problem: "shape \(info.shape), expected [N]") }
             return try file.int64s(n).data
         }
@@ -180,10 +210,10 @@ public enum ActivationSet {
         }
         var metadata: [String: String] = [:]
         if let data = FileManager.default.contents(atPath: dir + "/metadata.json") {
-            guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            guard let obj = (try? JSONValue.parseJSON(bytes: Array(data)))?.mapValue else {
                 throw ActivationError(path: dir + "/metadata.json", tensor: nil, problem: "not a JSON object")
             }
-            for (k, v) in obj { metadata[k] = (v as? String) ?? "\(v)" }
+            metadata = metadataStrings(obj)
         }
         var difficulty: [Double]? = nil
         if files.contains("difficulty.npy") { difficulty = try NPY.read(path: dir + "/difficulty.npy").doubles }
@@ -231,17 +261,16 @@ public enum ActivationSet {
         return true
     }
 
-    /// Writes `s` as `root/<split>/activations.safetensors` (F32 layers, I64 row tensors).
+    /// Writes `s` as `root/<split>/activations.safetensors` (see `encode`), its metadata with
+    /// `split` and `layers` (the count) set.
     public static func write(_ s: ActivationSplit, root: String) throws {
         let dir = root + "/" + s.name
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        var tensors: [(name: String, value: SafeTensorValue)] = s.layerIndices.map { ("layers.\($0)", .f32(s.layers[$0]!)) }
-        tensors += s.rowTensors
+        let features: [(name: String, value: SafeTensorValue)] = s.layerIndices.map { ("layers.\($0)", .f32(s.layers[$0]!)) }
         var meta = s.metadata
-        meta["format"] = format
         meta["split"] = s.name
         meta["layers"] = "\(s.layers.count)"
-        try SafeTensors.write(tensors, metadata: meta, to: dir + "/activations.safetensors")
+        try SafeTensors.writeAtomically(encode(features: features, rows: s.rowTensors, metadata: meta), to: dir + "/activations.safetensors")
     }
 
     /// Selects layers from a `layers` param value ("all" or a list of indices); errors name the missing one.

@@ -1,13 +1,12 @@
 // SafeTensorsRowReader: reads row ranges of one rank-2 float tensor of a safetensors file with
-// pread into a fresh chunk-sized buffer, so a file far larger than memory can be streamed into a
-// CovarianceAccumulator. (Reading through the whole-file memory map instead keeps every touched
+// pread into a fresh chunk-sized buffer, so a file far larger than memory can be streamed (into
+// Detectors' CovarianceAccumulator, say). (Reading through the whole-file memory map instead keeps every touched
 // page of the file resident, and those pages count towards the process's resident set.)
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Numerics
 
 /// Row-range reads of one `[rows, columns]` F32, F64, F16 or BF16 tensor of a safetensors file.
 public struct SafeTensorsRowReader {
@@ -29,8 +28,7 @@ public struct SafeTensorsRowReader {
         let file = try SafeTensorsFile(path: path)   // maps the file but touches only the header
         let info = try file.info(tensor)
         guard info.shape.count == 2 else {
-            throw DetectorError.invalidParameter(name: "\(path): tensor \(tensor) shape", value: "\(info.shape)",
-                                                 reason: "must be [rows, features]")
+            throw TensorFileError.wrongShape(path: path, tensor: tensor, shape: info.shape, expected: "[rows, features]")
         }
         guard [.f32, .f64, .f16, .bf16].contains(info.dtype) else {
             throw TensorFileError.wrongDType(path: path, tensor: tensor, expected: "F32, F64, F16 or BF16", actual: info.dtype.rawValue)
@@ -46,8 +44,7 @@ public struct SafeTensorsRowReader {
     /// Rows `range` as a Float32 tensor `[range.count, columns]` (F64 values are rounded).
     public func read(_ range: Range<Int>) throws -> Tensor {
         guard range.lowerBound >= 0, range.upperBound <= rows else {
-            throw DetectorError.invalidParameter(name: "\(path): rows of \(tensor)", value: "\(range)",
-                                                 reason: "must lie in 0..<\(rows)")
+            throw TensorFileError.rowsOutOfRange(path: path, tensor: tensor, requested: range, rows: rows)
         }
         let count = range.count * columns
         let offset = dataOffset + range.lowerBound * columns * dtype.size
@@ -68,25 +65,6 @@ public struct SafeTensorsRowReader {
             }
         }
         return Tensor(shape: [range.count, columns], data: values)
-    }
-
-    /// Adds every row to `accumulator`, `chunkRows` rows at a time (by default 2²² values, 16 MiB
-    /// of F32): memory stays at one chunk and its Float64 copies, plus the accumulator's d×d
-    /// statistics, however large the tensor.
-    public func accumulate(into accumulator: inout CovarianceAccumulator, chunkRows: Int? = nil) throws {
-        let chunkRows = chunkRows ?? max(1, (1 << 22) / max(columns, 1))
-        guard chunkRows >= 1 else {
-            throw DetectorError.invalidParameter(name: "chunkRows", value: "\(chunkRows)", reason: "must be at least 1")
-        }
-        guard accumulator.dimension == columns else {
-            throw DetectorError.dimensionMismatch(what: "\(path): \(tensor)", expected: accumulator.dimension, actual: columns)
-        }
-        var start = 0
-        while start < rows {
-            let end = min(start + chunkRows, rows)
-            try accumulator.add(read(start..<end))
-            start = end
-        }
     }
 
     private static func readFully(path: String, into buffer: inout [UInt8], at offset: Int) throws {
