@@ -153,11 +153,15 @@ struct JSONParser {
                     if (0xD800..<0xDC00).contains(code), bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
                         i += 2
                         let low = try hex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw JSONError(offset: i - 6, problem: "bad \\u escape: a high surrogate followed by something other than a low one") }
                         code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
                     }
                     out.append(contentsOf: Array(String(Character(Unicode.Scalar(code) ?? "\u{FFFD}")).utf8))
-                default: out.append(e)
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
+                default: throw JSONError(offset: i - 2, problem: "bad escape '\\\(Character(Unicode.Scalar(e)))' in a string")
                 }
+            case 0..<0x20:
+                throw JSONError(offset: i, problem: "control character \(c) unescaped in a string")
             default:
                 out.append(c)
                 i += 1

@@ -55,4 +55,13 @@ final class JSONStringTests: XCTestCase {
         XCTAssertThrowsError(try Value.parseJSON("{}\u{0}x"))
         XCTAssertEqual(try Value.parseJSON("{} \n"), .map([]))
     }
+
+    /// What is not JSON is refused, as Foundation refuses it: an unknown escape, a raw control
+    /// character inside a string, a high surrogate followed by no low one.
+    func testMalformedStringsAreRefusedLikeFoundationDoes() {
+        for bad in [#""a\xb""#, "\"a\u{1}b\"", "\"tab\there\"", #""\ud83d\u0041""#] {
+            XCTAssertThrowsError(try JSONSerialization.jsonObject(with: Data("[\(bad)]".utf8)), bad.debugDescription)
+            XCTAssertThrowsError(try Value.parseJSON("[\(bad)]"), bad.debugDescription)
+        }
+    }
 }
