@@ -17,9 +17,15 @@ enum HFWorker {
     /// of the source tree this madpipe was built from.
     static var defaultWorkerDirectory: String {
         if let env = ProcessInfo.processInfo.environment["MADPIPE_TORCH_WORKER"], !env.isEmpty { return env }
-        let source = URL(fileURLWithPath: #filePath)   // <root>/Sources/Stages/HFWorker.swift
-        return source.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("python/madpipe_torch").path
+        // The source tree this madpipe was built from: the nearest directory above this file that
+        // holds python/madpipe_torch (not a fixed depth, so moving the file cannot break it).
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("python/madpipe_torch")
+            if FileSystem.isDirectory(candidate.path) { return candidate.path }
+            dir = dir.deletingLastPathComponent()
+        }
+        return "python/madpipe_torch"
     }
 
     /// Supported `model_type`s of a Hugging Face config.json (and madpipe's native families).
