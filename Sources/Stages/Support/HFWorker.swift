@@ -14,8 +14,9 @@ import Quirky
 
 enum HFWorker {
     /// The madpipe_torch package directory: `MADPIPE_TORCH_WORKER`, else `python/madpipe_torch`
-    /// of the source tree this madpipe was built from.
-    static var defaultWorkerDirectory: String {
+    /// of the source tree this madpipe was built from. Found once per process: every hf-* kind's
+    /// params (read for each instance planned) name it as the `worker` default.
+    static let defaultWorkerDirectory: String = {
         if let env = ProcessInfo.processInfo.environment["MADPIPE_TORCH_WORKER"], !env.isEmpty { return env }
         // The source tree this madpipe was built from: the nearest directory above this file that
         // holds python/madpipe_torch (not a fixed depth, so moving the file cannot break it).
@@ -26,7 +27,7 @@ enum HFWorker {
             dir = dir.deletingLastPathComponent()
         }
         return "python/madpipe_torch"
-    }
+    }()
 
     /// Supported `model_type`s of a Hugging Face config.json (and madpipe's native families).
     static let architectures = ["llama", "mistral", "gpt2"]
