@@ -231,13 +231,20 @@ final class ProcessContainmentTests: XCTestCase {
         """)
     }
 
+    /// Starts `madpipe run p.yaml` on slowPipeline's pipeline and returns once stage a is recorded,
+    /// while b runs. The caller kills the run if it is still going when the test ends.
+    func startSlowRun(_ s: Sandbox) throws -> Process {
+        let (p, _, _) = s.process(["run", "p.yaml", "--quiet"])
+        try p.run()
+        XCTAssertTrue(eventually(within: 30) { s.recordCount >= 1 }, "stage a finished; b is running")
+        return p
+    }
+
     func testGCRefusesWhileARunIsInFlightAndTheRunStaysIntact() throws {
         let s = try Sandbox("gc-busy")
         try slowPipeline(s)
-        let (p, _, _) = s.process(["run", "p.yaml", "--quiet"])
-        try p.run()
+        let p = try startSlowRun(s)
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        XCTAssertTrue(eventually(within: 30) { s.recordCount >= 1 }, "stage a finished; b is running")
         // gc keeping only another pipeline would delete a's fresh result under the running b.
         let (gc, gcTimedOut) = try runBounded(s, ["cache", "gc", "other.yaml"], timeout: 20)
         XCTAssertFalse(gcTimedOut)
@@ -257,10 +264,8 @@ final class ProcessContainmentTests: XCTestCase {
     func testGCWaitWaitsForTheRunInFlight() throws {
         let s = try Sandbox("gc-wait")
         try slowPipeline(s)
-        let (p, _, _) = s.process(["run", "p.yaml", "--quiet"])
-        try p.run()
+        let p = try startSlowRun(s)
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        XCTAssertTrue(eventually(within: 30) { s.recordCount >= 1 })
         let (gc, gcTimedOut) = try runBounded(s, ["cache", "gc", "other.yaml", "--wait"], timeout: 30)
         XCTAssertFalse(gcTimedOut)
         XCTAssertEqual(gc.code, 0, gc.stderr)
@@ -280,10 +285,8 @@ final class ProcessContainmentTests: XCTestCase {
         // A corrupt object, so there is something to repair: bytes that do not hash to its name.
         let bogus = String(repeating: "ab", count: 32)
         try s.write("cache/objects/ab/" + bogus.dropFirst(2), "not what the name says\n")
-        let (p, _, _) = s.process(["run", "p.yaml", "--quiet"])
-        try p.run()
+        let p = try startSlowRun(s)
         defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        XCTAssertTrue(eventually(within: 30) { s.recordCount >= 1 }, "stage a finished; b is running")
         let (busy, timedOut) = try runBounded(s, ["cache", "verify", "--repair"], timeout: 20)
         XCTAssertFalse(timedOut)
         XCTAssertNotEqual(busy.code, 0, busy.stdout + busy.stderr)
