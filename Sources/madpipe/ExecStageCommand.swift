@@ -32,8 +32,9 @@ struct ExecStageCommand: ParsableCommand {
         let lease = try RunLease.forRun(store) { printError("madpipe: waiting for `cache gc` on \(store.root) to finish") }
         defer { withExtendedLifetime(lease) {} }
         var records: [Int: StageRecord] = [:]
+        let status = plan.instances[index].dependencies.isEmpty ? [] : PipelineStatus.compute(plan: plan, store: store)
         for d in plan.instances[index].dependencies {
-            let s = PipelineStatus.compute(plan: plan, store: store)[d]
+            let s = status[d]
             guard s.state == .cached, let k = s.key, let r = store.completeRecord(k) else {
                 throw PipelineError.stageFailed(stage: stage, reason: "input stage \(plan.instances[d].id) is not cached", logTail: "", logPath: nil)
             }
