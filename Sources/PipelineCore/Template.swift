@@ -1,8 +1,11 @@
-// Template: `${name}` substitution of vars and axis values inside params and commands.
-// Runtime placeholders (`${inputs.X}`, `${deps.X}`, `${work}`, `${out}`) are left for the stage.
+// Template: `${name}` substitution of vars and axis values inside params and commands, and
+// `${name[key]}` lookups in map vars keyed by another name's value. Runtime placeholders
+// (`${inputs.X}`, `${deps.X}`, `${work}`, `${out}`) are left for the stage.
 
 /// Substitutes `${name}` references. `$$` writes a literal `$`. In a shell command line each
 /// value is quoted as one shell word (`Shell.quote`); `${raw:name}` pastes it unquoted.
+/// `${name[key]}` reads the entry of map var `name` named by the value of axis or var `key`
+/// (`${lr[dataset]}` with `lr: {addition: 0.001, ...}`); lookups chain (`${lr[recipe][dataset]}`).
 public struct Template {
     /// Values visible to templates: axis values first, then vars.
     public var scope: [String: Value]
@@ -35,7 +38,7 @@ public struct Template {
         if !shell, s.hasPrefix("${"), s.hasSuffix("}"), s.dropFirst(2).firstIndex(of: "}") == s.index(before: s.endIndex) {
             var name = String(s.dropFirst(2).dropLast())
             if name.hasPrefix(Template.rawPrefix) { name.removeFirst(Template.rawPrefix.count) }
-            if let v = scope[name] { return v }
+            if let v = try resolve(name, in: s, at: location) { return v }
         }
         var out = ""
         var i = s.startIndex
@@ -52,7 +55,7 @@ public struct Template {
                 var name = String(s[s.index(after: next)..<close])
                 let raw = name.hasPrefix(Template.rawPrefix)
                 if raw { name.removeFirst(Template.rawPrefix.count) }
-                if let v = scope[name] {
+                if let v = try resolve(name, in: s, at: location) {
                     out += shell && !raw ? Shell.quote(v.description) : v.description
                 } else if Template.isRuntimePlaceholder(name) {
                     if raw {
@@ -71,5 +74,35 @@ public struct Template {
             }
         }
         return .string(out)
+    }
+
+    /// The value of `name` or of a lookup `base[key]...`; nil for an unknown plain name (the
+    /// caller decides whether it is a runtime placeholder). A lookup that cannot be made throws.
+    func resolve(_ name: String, in text: String, at location: SourceLocation) throws -> Value? {
+        guard let open = name.firstIndex(of: "["), name.hasSuffix("]") else { return scope[name] }
+        let base = String(name[..<open])
+        let keys = name[name.index(after: open)..<name.index(before: name.endIndex)].components(separatedBy: "][")
+        guard var value = scope[base] else {
+            throw PipelineError.unknownVariable(location, name: base, suggestion: suggestion(for: base, among: Array(scope.keys).sorted()))
+        }
+        var path = base
+        for key in keys {
+            guard let keyValue = scope[key] else {
+                throw PipelineError.unknownVariable(location, name: key, suggestion: suggestion(for: key, among: Array(scope.keys).sorted()))
+            }
+            guard let entries = value.mapValue else {
+                throw PipelineError.invalidValue(location, field: "template", problem:
+                    "'${\(name)}' in \"\(text)\": '\(path)' is not a map, so it has no entry for \(key)=\(keyValue)")
+            }
+            let wanted = keyValue.description
+            guard let entry = entries.first(where: { $0.0 == wanted })?.1 else {
+                throw PipelineError.invalidValue(location, field: "template", problem:
+                    "'${\(name)}' in \"\(text)\": '\(path)' has no entry '\(wanted)' (for \(key)=\(wanted)); its entries: "
+                    + entries.map(\.0).joined(separator: ", "))
+            }
+            value = entry
+            path += "[\(key)]"
+        }
+        return value
     }
 }

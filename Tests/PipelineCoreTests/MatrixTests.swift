@@ -98,4 +98,52 @@ final class MatrixTests: XCTestCase {
         XCTAssertEqual(try t.apply(string: "x$${HOME}-${a}-${inputs.d}", at: SourceLocation(file: "f")), .string("x${HOME}-1-${inputs.d}"))
         XCTAssertThrowsError(try t.apply(string: "${a", at: SourceLocation(file: "f")))
     }
+
+    /// `${map[key]}` picks a map var's entry by an axis value, keeps the entry's type, chains,
+    /// works in a reference's selection, and names the missing entry when there is none.
+    func testMapLookupsByAxisValue() throws {
+        let spec = """
+        pipeline: lookups
+        vars:
+          lr: {addition: 0.001, subtraction: 0.0003}
+          layers: {short: {addition: 2, subtraction: 3}, long: {addition: 4, subtraction: 5}}
+          src: {addition: b, subtraction: a}
+        matrix:
+          dataset: [addition, subtraction]
+          recipe: [short, long]
+          side: [a, b]
+        stages:
+          data:
+            kind: echo
+            over: [side]
+          fit:
+            kind: echo
+            over: [dataset, recipe]
+            inputs: {data: "data[side=${src[dataset]}]"}
+            params: {rate: "${lr[dataset]}", count: "${layers[recipe][dataset]}", text: "${recipe}-${layers[recipe][dataset]}"}
+        """
+        let p = try plan(spec)
+        let fit = p.instances[p.index["fit[dataset=subtraction,recipe=long]"]!]
+        XCTAssertEqual(fit.params["rate"], .double(0.0003))
+        XCTAssertEqual(fit.params["count"], .int(5))
+        XCTAssertEqual(fit.params["text"], .string("long-5"))
+        XCTAssertEqual(fit.dependencies, [p.index["data[side=a]"]!])
+        let short = p.instances[p.index["fit[dataset=addition,recipe=short]"]!]
+        XCTAssertEqual(short.params["count"], .int(2))
+        XCTAssertEqual(short.dependencies, [p.index["data[side=b]"]!])
+
+        let missing = spec.replacingOccurrences(of: "lr: {addition: 0.001, subtraction: 0.0003}", with: "lr: {addition: 0.001}")
+        XCTAssertThrowsError(try plan(missing)) { e in
+            XCTAssertTrue("\(e)".contains("'lr' has no entry 'subtraction'"), "\(e)")
+            XCTAssertTrue("\(e)".contains("its entries: addition"), "\(e)")
+        }
+        let notMap = spec.replacingOccurrences(of: "${lr[dataset]}", with: "${lr[dataset][recipe]}")
+        XCTAssertThrowsError(try plan(notMap)) { e in
+            XCTAssertTrue("\(e)".contains("'lr[dataset]' is not a map"), "\(e)")
+        }
+        let unknownKey = spec.replacingOccurrences(of: "${lr[dataset]}", with: "${lr[datset]}")
+        XCTAssertThrowsError(try plan(unknownKey)) { e in
+            XCTAssertTrue("\(e)".contains("did you mean 'dataset'"), "\(e)")
+        }
+    }
 }
