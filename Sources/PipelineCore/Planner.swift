@@ -10,10 +10,17 @@ public enum Planner {
     /// matrix of 10^8 would exhaust memory.
     public static let instanceLimit = 1_000_000
 
-    /// Expands `spec` with `overrides` (from `-p name=value`) using the kinds in `registry`.
+    /// Expands `spec` with `overrides` (from `-p name=value`, or `-p name[key]=value` for one
+    /// entry of a map var) using the kinds in `registry`.
     public static func plan(_ spec: PipelineSpec, registry: StageRegistry, overrides: [(String, Value)] = []) throws -> Plan {
         var vars = spec.vars.map { ($0.name, $0.value.value) }
-        for (name, value) in overrides {
+        for (target, value) in overrides {
+            var name = target
+            var keys: [String] = []
+            if let open = target.firstIndex(of: "["), target.hasSuffix("]") {
+                name = String(target[..<open])
+                keys = target[target.index(after: open)..<target.index(before: target.endIndex)].components(separatedBy: "][")
+            }
             guard let i = vars.firstIndex(where: { $0.0 == name }) else {
                 let hint = suggestion(for: name, among: vars.map(\.0)).map { "; did you mean '\($0)'?" } ?? ""
                 throw PipelineError.badOverride(text: "\(name)=\(value)", problem: "the pipeline has no var '\(name)'\(hint)")
@@ -21,7 +28,7 @@ public enum Planner {
             if value.description.utf8.contains(0) {
                 throw PipelineError.badOverride(text: name + "=...", problem: "the value holds a NUL character (\\0), which would cut it short")
             }
-            vars[i].1 = value
+            vars[i].1 = try replacingEntry(of: vars[i].1, at: keys[...], with: value, override: target)
         }
         let axisNames = spec.axes.map(\.name)
         try checkExcludes(spec)
@@ -85,6 +92,21 @@ public enum Planner {
             outputs.append(PlannedOutput(name: out.name, producers: chosen, subpath: ref.subpath))
         }
         return Plan(spec: spec, instances: instances, outputs: outputs, vars: vars, index: index)
+    }
+
+    /// `value` with the entry at `keys` (a path through nested maps) replaced; the entry must exist.
+    static func replacingEntry(of value: Value, at keys: ArraySlice<String>, with new: Value, override: String) throws -> Value {
+        guard let key = keys.first else { return new }
+        guard let entries = value.mapValue else {
+            throw PipelineError.badOverride(text: override + "=" + new.description, problem: "the var holds no map at '[\(key)]'")
+        }
+        guard let j = entries.firstIndex(where: { $0.0 == key }) else {
+            throw PipelineError.badOverride(text: override + "=" + new.description,
+                                            problem: "the map has no entry '\(key)'; its entries: " + entries.map(\.0).joined(separator: ", "))
+        }
+        var out = entries
+        out[j].1 = try replacingEntry(of: entries[j].1, at: keys.dropFirst(), with: new, override: override)
+        return .map(out)
     }
 
     /// Refuses a stage whose axes multiply out (with overflow-safe arithmetic) past

@@ -132,6 +132,16 @@ final class MatrixTests: XCTestCase {
         XCTAssertEqual(short.params["count"], .int(2))
         XCTAssertEqual(short.dependencies, [p.index["data[side=b]"]!])
 
+        // -p lr[subtraction]=... replaces one entry, -p layers[long][subtraction]=... a nested one.
+        let o = try plan(spec, overrides: [("lr[subtraction]", .double(0.5)), ("layers[long][subtraction]", .int(7))])
+        let overridden = o.instances[o.index["fit[dataset=subtraction,recipe=long]"]!]
+        XCTAssertEqual(overridden.params["rate"], .double(0.5))
+        XCTAssertEqual(overridden.params["count"], .int(7))
+        XCTAssertEqual(o.instances[o.index["fit[dataset=addition,recipe=long]"]!].params["rate"], .double(0.001))
+        XCTAssertThrowsError(try plan(spec, overrides: [("lr[division]", .int(1))])) { e in
+            XCTAssertTrue("\(e)".contains("no entry 'division'; its entries: addition, subtraction"), "\(e)")
+        }
+
         let missing = spec.replacingOccurrences(of: "lr: {addition: 0.001, subtraction: 0.0003}", with: "lr: {addition: 0.001}")
         XCTAssertThrowsError(try plan(missing)) { e in
             XCTAssertTrue("\(e)".contains("'lr' has no entry 'subtraction'"), "\(e)")
