@@ -15,8 +15,8 @@ enum BundleNames {
         }
         if !isName(m.pipeline) { throw bad("pipeline", m.pipeline, nameRule) }
         for (i, o) in m.overrides.enumerated() {
-            guard let eq = o.firstIndex(of: "="), isName(String(o[..<eq])), !hasControl(o) else {
-                throw bad("selection.overrides[\(i)]", o, "an override is name=value: a var name, no control characters")
+            guard let eq = o.firstIndex(of: "="), isName(VarPath.split(String(o[..<eq])).name), !hasControl(o) else {
+                throw bad("selection.overrides[\(i)]", o, "an override is name=value or name[key]=value: a var name, no control characters")
             }
         }
         for (i, r) in m.records.enumerated() {

@@ -15,12 +15,7 @@ public enum Planner {
     public static func plan(_ spec: PipelineSpec, registry: StageRegistry, overrides: [(String, Value)] = []) throws -> Plan {
         var vars = spec.vars.map { ($0.name, $0.value.value) }
         for (target, value) in overrides {
-            var name = target
-            var keys: [String] = []
-            if let open = target.firstIndex(of: "["), target.hasSuffix("]") {
-                name = String(target[..<open])
-                keys = target[target.index(after: open)..<target.index(before: target.endIndex)].components(separatedBy: "][")
-            }
+            let (name, keys) = VarPath.split(target)
             guard let i = vars.firstIndex(where: { $0.0 == name }) else {
                 let hint = suggestion(for: name, among: vars.map(\.0)).map { "; did you mean '\($0)'?" } ?? ""
                 throw PipelineError.badOverride(text: "\(name)=\(value)", problem: "the pipeline has no var '\(name)'\(hint)")

@@ -79,9 +79,8 @@ public struct Template {
     /// The value of `name` or of a lookup `base[key]...`; nil for an unknown plain name (the
     /// caller decides whether it is a runtime placeholder). A lookup that cannot be made throws.
     func resolve(_ name: String, in text: String, at location: SourceLocation) throws -> Value? {
-        guard let open = name.firstIndex(of: "["), name.hasSuffix("]") else { return scope[name] }
-        let base = String(name[..<open])
-        let keys = name[name.index(after: open)..<name.index(before: name.endIndex)].components(separatedBy: "][")
+        let (base, keys) = VarPath.split(name)
+        if keys.isEmpty { return scope[name] }
         guard var value = scope[base] else {
             throw PipelineError.unknownVariable(location, name: base, suggestion: suggestion(for: base, among: Array(scope.keys).sorted()))
         }

@@ -105,11 +105,15 @@ extension BundleTests {
         good.current = [fine.key]
         XCTAssertNoThrow(try BundleReader.read(path: try hostile(f, "fine", manifest: good, raw)))
 
-        for (i, o) in ["x", "=1", "../a=1", "offset=1\n; rm -rf ~"].enumerated() {
+        for (i, o) in ["x", "=1", "../a=1", "offset=1\n; rm -rf ~", "lr[=1", "lr[]=1", "../x[a]=1"].enumerated() {
             var h = m
             h.overrides = [o]
             try assertRefused(f, try hostile(f, "ov\(i)", manifest: h, raw), isBadName("selection.overrides[0]"))
         }
+        // An override of one entry of a map var (`-p 'finetune_steps[quality]=200'`) is a name too.
+        var entry = m
+        entry.overrides = ["finetune_steps[quality]=200", "lr[recipe][subtraction]=0.001"]
+        XCTAssertNoThrow(try BundleReader.read(path: try hostile(f, "ov-entry", manifest: entry, raw)))
     }
 
     /// Result, pipeline-file and dependency names: relative paths that stay inside their section
