@@ -82,7 +82,12 @@ public enum HTMLReport {
         h += "</section>\n<section id=\"timings\"><h2>Per-stage timings</h2>\n"
         if let t = inputs.timings {
             let total = t.column("seconds").map { c in t.rows.compactMap { CSVTable.number($0[c]) }.reduce(0, +) } ?? 0
-            h += "<p>\(t.rows.count) stage\(t.rows.count == 1 ? "" : "s"), \(escape(ReportFormat.fixed(total, 1))) s in all.</p>\n"
+            h += "<p>\(t.rows.count) stage\(t.rows.count == 1 ? "" : "s"), \(escape(ReportFormat.fixed(total, 1))) s in all."
+            if t.column("state") != nil {
+                h += " State: <em>executed</em> or <em>cached</em> (reused) in the latest run of this pipeline; <em>missing</em> or "
+                    + "<em>stale</em>: no record for the current params and inputs (seconds blank). <em>made by run</em>: the run that executed the record."
+            }
+            h += "</p>\n"
             h += table(t)
         } else {
             h += "<p class=\"unavailable\">not available: no timings were given</p>\n"

@@ -69,20 +69,30 @@ struct ReportCommand: ParsableCommand {
         }
         inputs.params = plan.vars.map { ($0.0, $0.1.description) }
 
-        // Timings and provenance from the records of the cached stages.
+        // Timings and provenance from the records of the cached stages. The state says what the
+        // latest run of this pipeline did with the record (executed it, or reused it: cached), and
+        // `made by run` which run executed it; missing and stale instances have no record.
+        let runs = store.runs().filter { $0.pipeline == plan.spec.name }
+        var madeBy: [String: String] = [:]
+        for run in runs { for st in run.stages where st.status == StageStatus.executed.rawValue { if let k = st.key { madeBy[k] = run.id } } }
+        let lastRun = runs.last.map { run in Dictionary(run.stages.map { ($0.id, ($0.status, $0.key)) }, uniquingKeysWith: { a, _ in a }) } ?? [:]
         var rows: [[String]] = []
         var hosts: [String] = [], engines: [String] = [], latest = ""
         for s in PipelineStatus.compute(plan: plan, store: store) {
             guard s.state == .cached, let key = s.key, let rec = store.completeRecord(key) else {
-                rows.append([s.id, "", s.state.rawValue])
+                rows.append([s.id, "", s.state.rawValue, ""])
                 continue
             }
-            rows.append([s.id, String(format: "%.3f", rec.seconds), s.state.rawValue])
+            var state = s.state.rawValue
+            if let (status, k) = lastRun[s.id], k == key, status == StageStatus.executed.rawValue || status == StageStatus.cached.rawValue {
+                state = status
+            }
+            rows.append([s.id, String(format: "%.3f", rec.seconds), state, madeBy[key] ?? ""])
             if !rec.host.isEmpty, !hosts.contains(rec.host) { hosts.append(rec.host) }
             if !rec.engine.isEmpty, !engines.contains(rec.engine) { engines.append(rec.engine) }
             latest = max(latest, rec.started)
         }
-        if !rows.isEmpty { inputs.timings = CSVTable(header: ["stage", "seconds", "state"], rows: rows, source: "run records") }
+        if !rows.isEmpty { inputs.timings = CSVTable(header: ["stage", "seconds", "state", "made by run"], rows: rows, source: "run records") }
         inputs.provenance = [("pipeline", plan.spec.name), ("pipeline file", pipeline), ("results", base),
                              ("engine (this report)", engineVersion),
                              ("engine (runs)", engines.isEmpty ? "—" : engines.joined(separator: ", ")),

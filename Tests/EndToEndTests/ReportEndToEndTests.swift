@@ -110,6 +110,17 @@ final class ReportEndToEndTests: XCTestCase {
         let timings = try XCTUnwrap(s.read("cli-report/tables/timings.csv"))
         XCTAssertEqual(timings.split(separator: "\n").count, 8, timings)
         XCTAssertTrue(timings.contains("ev[dataset=addition]") || timings.contains("ev[addition]"), timings)
+        // The state is what the latest run did: it executed every stage, so each row names it.
+        let firstRun = try XCTUnwrap(s.run("runs", "--json").stdout.components(separatedBy: "\"id\": \"").dropFirst().first?.prefix(while: { $0 != "\"" }))
+        func states() throws -> [String] {
+            try XCTUnwrap(s.read("cli-report/tables/timings.csv")).split(separator: "\n").dropFirst()
+                .map { $0.components(separatedBy: ",").suffix(2).joined(separator: ",") }
+        }
+        XCTAssertEqual(try states(), Array(repeating: "executed,\(firstRun)", count: 7))
+        // After a no-op run the latest run reused every record: cached, still made by the first run.
+        XCTAssertEqual(try s.run("run", "p.yaml").code, 0)
+        XCTAssertEqual(try s.run("report", "p.yaml", "-o", "cli-report").code, 0)
+        XCTAssertEqual(try states(), Array(repeating: "cached,\(firstRun)", count: 7))
         XCTAssertTrue(cli.contains("seed</th><td>7"), "pipeline vars shown")
 
         try render(s, page: s.dir + "/results/rep/report/index.html")
