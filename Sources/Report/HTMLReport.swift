@@ -28,6 +28,7 @@ public enum HTMLReport {
                           ("separation", inputs.separation), ("twins", inputs.twins), ("timings", inputs.timings)] {
             if let t { tables.append((name, t)) }
         }
+        if let findings = try? ReportFindings.table(inputs) { tables.append(("findings", findings)) }
         for (name, t) in tables { try Data(t.csv().utf8).write(to: URL(fileURLWithPath: "\(directory)/tables/\(name).csv")) }
         let html = render(inputs, figures: figures, summary: summary)
         try Data(html.utf8).write(to: URL(fileURLWithPath: directory + "/index.html"))
@@ -51,6 +52,8 @@ public enum HTMLReport {
         """
         h += "<nav><ul>"
         for f in figures { h += "<li><a href=\"#\(escape(f.id))\">\(escape(f.title))</a></li>" }
+        if inputs.quirkiness != nil { h += "<li><a href=\"#quirkiness\">Quirkiness</a></li>" }
+        if inputs.twins != nil { h += "<li><a href=\"#findings\">METHOD.md section 9</a></li>" }
         h += "<li><a href=\"#summary\">Summary table</a></li><li><a href=\"#params\">Params and provenance</a></li>"
         h += "<li><a href=\"#timings\">Timings</a></li></ul></nav>\n"
         if !inputs.notes.isEmpty {
@@ -71,6 +74,24 @@ public enum HTMLReport {
             h += "<section id=\"twins\"><h2>Quirky model minus truthful twin (aggregated score)</h2>\n"
             h += "<p>AUROC of the layer-aggregated score on each quirky model and on its truthful twin, on the same test prompts, their difference and its paired bootstrap 95% interval (all layers and subsets: tables/twins.csv). A difference above 0 is the detector responding to Bob's mechanism rather than to the input.</p>\n"
             h += table(ReportTwins.aggregateTable(t))
+            h += "</section>\n"
+        }
+        if let q = ReportQuirkiness.table(inputs) {
+            h += "<section id=\"quirkiness\"><h2>Quirkiness</h2>\n"
+            h += "<p>Each model on the hard test split (held-out names): Alice's and Bob's accuracy on their own labels and the quirkiness coefficient (nats; above \(ReportFindings.quirkyMin): quirky)."
+            if q.column("twin_alice_accuracy") != nil {
+                h += " Beside each quirky model, its truthful twin's accuracies: a twin's labels are the truth on both sides, so they are its truthfulness."
+            }
+            h += "</p>\n" + table(q) + "</section>\n"
+        }
+        if inputs.twins != nil {
+            h += "<section id=\"findings\"><h2>METHOD.md section 9, judged on the twins</h2>\n"
+            do {
+                h += "<p>Each finding of METHOD.md section 9, measured on the quirky models against their truthful twins (tables/findings.csv). The rules are fixed in the report's code, not tuned to a run.</p>\n"
+                h += table(try ReportFindings.table(inputs))
+            } catch {
+                h += "<p class=\"unavailable\">not available: \(escape((error as? Unavailable)?.why ?? "\(error)"))</p>\n"
+            }
             h += "</section>\n"
         }
         h += "<section id=\"summary\"><h2>Summary table</h2>\n"
