@@ -9,9 +9,16 @@ and report figures to DOCS_DIR/findings/, and rewrites the text between the mark
 `<!-- generated:provenance -->` / `<!-- /generated:provenance -->` and `<!-- generated:numbers -->`
 / `<!-- /generated:numbers -->` in DOCS_DIR/findings.md: which code, machine and run made the
 bundle, and every number the page quotes, computed here from the tables (the S-curve and
-logit-level R² are read from the report's figures, which computed them). Anything missing or
-degenerate (a NaN, a correlation of a constant) stops it with exit status 1 and a message; it
-writes nothing before every input has been read and every number computed.
+logit-level R² are read from the report's figures, which computed them).
+
+Every quirky model of the run has a truthful twin (`bob_rule` quirky / truthful in every table but
+twins.csv, which pairs them): the page lists both in the quirkiness table, and judges METHOD.md
+section 9's four findings on the twin differences (quirky AUROC minus twin AUROC, twins.csv), by
+rules fixed below and printed under the verdicts. Rows are keyed by model, dataset, bob_rule and
+the table's other key columns; a duplicate key, anything missing or degenerate (a NaN where a
+number is quoted, a correlation of fewer than 3 pairs or of a constant) stops it with exit status 1
+and a message naming the table and line; it writes nothing before every input has been read and
+every number computed.
 """
 import csv
 import hashlib
@@ -25,19 +32,35 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 PIPELINE = "quirky-mad"
-TABLES = ["auroc.csv", "best-layer.csv", "quirkiness.csv", "separation.csv"]
+TABLES = ["auroc.csv", "best-layer.csv", "quirkiness.csv", "separation.csv", "twins.csv"]
 FIGURES = ["auroc-per-layer.svg", "auroc-aggregate.svg", "auroc-vs-quirkiness.svg", "auroc-vs-separation.svg",
-           "losses.svg", "separation-vs-logits.svg"]
+           "losses.svg", "separation-vs-logits.svg", "twin-difference.svg"]
 COLUMNS = {
-    "auroc.csv": ["model", "dataset", "detector", "layer", "subset", "auroc"],
-    "best-layer.csv": ["model", "dataset", "detector", "best_layer", "validation_auroc", "test_auroc"],
-    "quirkiness.csv": ["model", "dataset", "alice_accuracy", "bob_accuracy", "quirkiness"],
-    "separation.csv": ["model", "dataset", "layer", "separation"],
+    "auroc.csv": ["model", "dataset", "detector", "bob_rule", "layer", "subset", "auroc"],
+    "best-layer.csv": ["model", "dataset", "detector", "bob_rule", "best_layer", "validation_auroc", "test_auroc"],
+    "quirkiness.csv": ["model", "dataset", "recipe", "bob_rule", "alice_accuracy", "bob_accuracy", "quirkiness"],
+    "separation.csv": ["model", "dataset", "bob_rule", "layer", "separation"],
+    "twins.csv": ["model", "dataset", "detector", "layer", "subset", "quirky_auroc", "twin_auroc", "difference",
+                  "ci_low", "ci_high", "alice", "bob"],
 }
+# The columns that identify a row of each table: two rows with the same values are an error.
+KEYS = {
+    "auroc.csv": ("model", "dataset", "detector", "bob_rule", "layer", "subset"),
+    "best-layer.csv": ("model", "dataset", "detector", "bob_rule"),
+    "quirkiness.csv": ("model", "dataset", "bob_rule"),
+    "separation.csv": ("model", "dataset", "bob_rule", "layer"),
+    "twins.csv": ("model", "dataset", "detector", "layer", "subset"),
+}
+QUIRKY, TWIN = "quirky", "truthful"
 # A model counts as quirky when its quirkiness coefficient (nats, METHOD.md section 7) exceeds this.
 QUIRKY_MIN = 0.1
+# Issue 23's targets: a quirky model right on both sides with a positive coefficient, a twin truthful on both.
+TARGET = 0.95
 # The detector whose AUROC the other detectors and the separation are compared with.
 REFERENCE = "mahalanobis"
+# The detectors METHOD.md section 9 says track the reference.
+TRACKERS = [("flow-mahalanobis", "flow-Mahalanobis tracks raw Mahalanobis closely"),
+            ("sae-l0", "SAE scores track raw Mahalanobis")]
 ENV_FIELDS = ["version", "commit", "dirty", "blas", "blasCore", "blasThreads", "cpu", "os", "swift"]
 
 
@@ -46,6 +69,7 @@ class FindingsError(Exception):
 
 
 def read_table(results, name):
+    """The table's rows by key (KEYS[name]), each row with its line number under "_line"."""
     path = os.path.join(results, name)
     if not os.path.isfile(path):
         raise FindingsError(f"the bundle publishes no results/{name} (is it a bundle of the full {PIPELINE} run?)")
@@ -56,17 +80,30 @@ def read_table(results, name):
     missing = [c for c in COLUMNS[name] if c not in rows[0]]
     if missing:
         raise FindingsError(f"results/{name} lacks the column(s) {', '.join(missing)}")
-    return rows
+    keyed = {}
+    for line, r in enumerate(rows, start=2):
+        r["_line"] = line
+        if "bob_rule" in r and r["bob_rule"] not in (QUIRKY, TWIN):
+            raise FindingsError(f"results/{name} line {line}, column bob_rule: {r['bob_rule']!r} is neither {QUIRKY} nor {TWIN}")
+        if "layer" in r and not (r["layer"].isdigit() or (r["layer"] == "aggregate" and name != "separation.csv")):
+            raise FindingsError(f"results/{name} line {line}, column layer: {r['layer']!r} is not a layer")
+        key = tuple(r[c] for c in KEYS[name])
+        if key in keyed:
+            raise FindingsError(f"results/{name} line {line}: a second row for "
+                                + ", ".join(f"{c}={v}" for c, v in zip(KEYS[name], key))
+                                + f" (the first is line {keyed[key]['_line']})")
+        keyed[key] = r
+    return keyed
 
 
-def number(row, column, name, line):
+def number(row, column, name):
     text = row[column]
     try:
         v = float(text)
     except (TypeError, ValueError):
-        raise FindingsError(f"results/{name} line {line}, column {column}: {text!r} is not a number")
+        raise FindingsError(f"results/{name} line {row['_line']}, column {column}: {text!r} is not a number")
     if not math.isfinite(v):
-        raise FindingsError(f"results/{name} line {line}, column {column}: {text} (degenerate data; the page quotes no NaN)")
+        raise FindingsError(f"results/{name} line {row['_line']}, column {column}: {text} (degenerate data; the page quotes no NaN)")
     return v
 
 
@@ -99,37 +136,53 @@ def f3(v):
     return f"{v:.3f}"
 
 
+def d3(v):
+    """A difference: signed, 3 decimals."""
+    return f"{v:+.3f}"
+
+
 def signed(v):
     return f"{v:+.2f}" if round(v, 2) != 0 else "0.00"
 
 
+def mean_or_dash(xs, fmt):
+    return fmt(sum(xs) / len(xs)) if xs else "-"
+
+
 def r_squared(path, titles):
-    """The R² a report figure prints in each of its panels (`<text ...>TITLE</text>` followed by
-    `<text class="r-squared">R² = 0.568</text>`), for the panel titles that start with `titles`."""
+    """The R² a report figure prints in each of its panels, for the panels titled exactly `titles`:
+    a panel's title is its bold `<text>`, and its R² the `R² = 0.568` text that follows it."""
     name = os.path.basename(path)
     with open(path, encoding="utf-8") as f:
         svg = f.read()
     found, title = {}, None
-    for text in re.findall(r"<text[^>]*>([^<]*)</text>", svg):
+    for attrs, text in re.findall(r"<text([^>]*)>([^<]*)</text>", svg):
         text = text.strip()
-        if text.startswith("R²") or text == "R² undefined":
+        if 'font-weight="bold"' in attrs:
+            title = text
+        elif text.startswith("R²"):
             m = re.fullmatch(r"R² = (-?[0-9.]+)", text)
             if not m:
                 raise FindingsError(f"{name}: panel {title!r} prints {text!r}")
-            if title is not None:
+            if title in titles:
                 found[title] = float(m.group(1))
-            continue
-        for t in titles:
-            if text.startswith(t):
-                title = t
     missing = [t for t in titles if t not in found]
     if missing:
-        raise FindingsError(f"{name} prints no R² for the panel(s) {', '.join(missing)}")
+        raise FindingsError(f"{name} prints no R² for the panel(s) {', '.join(repr(t) for t in missing)}")
     return [found[t] for t in titles]
 
 
 # ---------------------------------------------------------------------------------------------
 # Provenance
+
+
+def var_text(v):
+    """A var's value as the pipeline file writes it: `2`, `{short: 2, quality: 4}`, `[a, b]`."""
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {var_text(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(var_text(x) for x in v) + "]"
+    return str(v)
 
 
 def provenance(manifest, bundle_file):
@@ -174,7 +227,7 @@ def provenance(manifest, bundle_file):
         f"- **Run**: {first:%Y-%m-%d %H:%M}-{last:%H:%M} UTC, **{wall / 60:.1f} minutes** from the first stage's start to "
         f"the last one's end ({busy / 60:.1f} stage-minutes in all); slowest stages: "
         + ", ".join(f"`{r['stage']}` {float(r['seconds']) / 60:.1f} min" for r in slowest) + ".",
-        "- **Vars**: " + ", ".join(f"{k}={v}" for k, v in vars_.items())
+        "- **Vars**: " + ", ".join(f"{k}={var_text(v)}" for k, v in vars_.items())
         + (f"; overrides {' '.join(overrides)}" if overrides else "; no overrides") + ".",
     ]
     return "\n".join(lines)
@@ -186,123 +239,134 @@ def provenance(manifest, bundle_file):
 
 def numbers(results):
     tabs = {name: read_table(results, name) for name in TABLES}
+    Q, T, B = tabs["quirkiness.csv"], tabs["twins.csv"], tabs["best-layer.csv"]
 
-    quirk, order_m, order_d = {}, [], []
-    for i, r in enumerate(tabs["quirkiness.csv"], start=2):
-        key = (r["model"], r["dataset"])
-        quirk[key] = tuple(number(r, c, "quirkiness.csv", i) for c in ("alice_accuracy", "bob_accuracy", "quirkiness"))
-        if r["model"] not in order_m: order_m.append(r["model"])
-        if r["dataset"] not in order_d: order_d.append(r["dataset"])
-    pairs = [(m, d) for m in order_m for d in order_d if (m, d) in quirk]
+    # Models: each (model, dataset) with a quirky row and a truthful twin row in quirkiness.csv.
+    order_m, order_d = [], []
+    for (m, d, rule), r in Q.items():
+        if m not in order_m: order_m.append(m)
+        if d not in order_d: order_d.append(d)
+        other = Q.get((m, d, TWIN if rule == QUIRKY else QUIRKY))
+        if other is None:
+            raise FindingsError(f"results/quirkiness.csv line {r['_line']}: {m} {d} bob_rule={rule} has no "
+                                + ("truthful twin row" if rule == QUIRKY else "quirky model row"))
+        if other["recipe"] != r["recipe"]:
+            raise FindingsError(f"results/quirkiness.csv lines {r['_line']} and {other['_line']}: {m} {d} names recipe "
+                                f"{r['recipe']!r} for one bob_rule and {other['recipe']!r} for the other")
+    pairs = [(m, d) for m in order_m for d in order_d if (m, d, QUIRKY) in Q]
+    quirk = {k: [number(Q[(*k, QUIRKY)], c, "quirkiness.csv") for c in ("alice_accuracy", "bob_accuracy", "quirkiness")]
+             for k in pairs}
+    twin_acc = {k: [number(Q[(*k, TWIN)], c, "quirkiness.csv") for c in ("alice_accuracy", "bob_accuracy")] for k in pairs}
     quirky = [k for k in pairs if quirk[k][2] > QUIRKY_MIN]
     plain = [k for k in pairs if k not in quirky]
-
-    A, dets = {}, []
-    for i, r in enumerate(tabs["auroc.csv"], start=2):
-        A[(r["model"], r["dataset"], r["detector"], r["layer"], r["subset"])] = number(r, "auroc", "auroc.csv", i)
-        if r["detector"] not in dets: dets.append(r["detector"])
+    dets = []
+    for (m, d, det, layer, subset), r in T.items():
+        if (m, d) not in quirk:
+            raise FindingsError(f"results/twins.csv line {r['_line']}: {m} {d} has no rows in results/quirkiness.csv")
+        if det not in dets: dets.append(det)
     if REFERENCE not in dets:
-        raise FindingsError(f"results/auroc.csv has no {REFERENCE} rows")
-    B = {}
-    for i, r in enumerate(tabs["best-layer.csv"], start=2):
-        B[(r["model"], r["dataset"], r["detector"])] = (r["best_layer"], number(r, "test_auroc", "best-layer.csv", i))
-    # separation.csv writes nan where the activations do not vary (Tr Sigma = 0, e.g. a layer that is
-    # one embedding row); those layers are named on the page and left out of the correlations.
-    S, undefined = {}, []
-    for i, r in enumerate(tabs["separation.csv"], start=2):
-        if r["separation"].strip().lower() == "nan":
-            undefined.append(f"{r['model']} {r['dataset']} layer {r['layer']}")
-            continue
-        S[(r["model"], r["dataset"], r["layer"])] = number(r, "separation", "separation.csv", i)
+        raise FindingsError(f"results/twins.csv has no {REFERENCE} rows")
 
-    def agg(k, det, subset="all"):
-        key = (k[0], k[1], det, "aggregate", subset)
-        if key not in A:
-            raise FindingsError(f"results/auroc.csv has no aggregate/{subset} row for {k[0]} {k[1]} {det}")
-        return A[key]
+    # Twin differences (subset all) checked against auroc.csv's rows of the quirky model and the twin
+    # (auroc.csv's twin has no disagree rows of its own: its Bob answers as Alice does).
+    A = tabs["auroc.csv"]
+    for (m, d, det, layer, subset), r in T.items():
+        if subset != "all":
+            continue
+        q, t, diff = (number(r, c, "twins.csv") for c in ("quirky_auroc", "twin_auroc", "difference"))
+        if abs(q - t - diff) > 2e-6:
+            raise FindingsError(f"results/twins.csv line {r['_line']}: difference {diff} is not quirky_auroc - twin_auroc ({q - t:.6f})")
+        for rule, v in ((QUIRKY, q), (TWIN, t)):
+            a = A.get((m, d, det, rule, layer, "all"))
+            if a is None:
+                raise FindingsError(f"results/auroc.csv has no row for {m} {d} {det} bob_rule={rule} layer {layer} subset all "
+                                    f"(results/twins.csv line {r['_line']} quotes one)")
+            if abs(number(a, "auroc", "auroc.csv") - v) > 2e-6:
+                raise FindingsError(f"results/twins.csv line {r['_line']} gives {'quirky' if rule == QUIRKY else 'twin'} AUROC {v} "
+                                    f"where results/auroc.csv line {a['_line']} gives {a['auroc']}")
+
+    def twin(k, det, layer="aggregate", subset="all"):
+        """(quirky AUROC, twin AUROC, difference, ci_low, ci_high) of a twins.csv row."""
+        r = T.get((k[0], k[1], det, layer, subset))
+        if r is None:
+            raise FindingsError(f"results/twins.csv has no row for {k[0]} {k[1]} {det} layer {layer} subset {subset}")
+        return [number(r, c, "twins.csv") for c in ("quirky_auroc", "twin_auroc", "difference", "ci_low", "ci_high")]
 
     def best(k, det):
-        if (k[0], k[1], det) not in B:
-            raise FindingsError(f"results/best-layer.csv has no row for {k[0]} {k[1]} {det}")
-        return B[(k[0], k[1], det)]
+        r = B.get((k[0], k[1], det, QUIRKY))
+        if r is None:
+            raise FindingsError(f"results/best-layer.csv has no row for {k[0]} {k[1]} {det} bob_rule={QUIRKY}")
+        return r["best_layer"], number(r, "test_auroc", "best-layer.csv")
 
     def layers(k, det):
-        return sorted({key[3] for key in A if key[:3] == (k[0], k[1], det) and key[3] != "aggregate"}, key=int)
+        return sorted({key[3] for key in T if key[:3] == (k[0], k[1], det) and key[3] != "aggregate" and key[4] == "all"}, key=int)
 
+    names = lambda ks: ", ".join(f"{m} {d}" for m, d in ks) if ks else "none"
     out = []
-    # Quirkiness.
-    out.append(f"Quirkiness on the hard test split (`quirkiness.csv`): Alice's accuracy on her labels / Bob's on his / "
-               f"the quirkiness coefficient (nats); **bold**: quirky, i.e. coefficient > {QUIRKY_MIN}.\n")
-    out.append("| model | " + " | ".join(d.replace("_", " ") for d in order_d) + " |")
-    out.append("|---" * (len(order_d) + 1) + "|")
-    for m in order_m:
-        cells = []
-        for d in order_d:
-            if (m, d) not in quirk:
-                cells.append("")
-                continue
-            a, b, q = quirk[(m, d)]
-            cell = f"{a:.3f} / {b:.3f} / {signed(q)}"
-            cells.append(f"**{cell}**" if (m, d) in quirky else cell)
-        out.append(f"| {m} | " + " | ".join(cells) + " |")
-    out.append(f"\n{len(quirky)} of the {len(pairs)} models are quirky: "
-               + (", ".join(f"{m} {d}" for m, d in quirky) if quirky else "none") + ".\n")
+    # Quirkiness, quirky models beside their twins.
+    out.append(f"Quirkiness on the hard test split (`quirkiness.csv`): the model fine-tuned on the quirky labels "
+               f"(bob_rule {QUIRKY}): its accuracy on Alice's / Bob's labels and its quirkiness coefficient (nats; "
+               f"**bold**: quirky, i.e. coefficient > {QUIRKY_MIN}); and its truthful twin (bob_rule {TWIN}): its "
+               f"accuracy on Alice's / Bob's prompts, whose labels are the truth on both sides. Target (issue 23): "
+               f"the model at least {TARGET} on both sides with a coefficient above 0, the twin at least {TARGET} on both.\n")
+    out.append("| model | dataset | recipe | model: Alice / Bob / coefficient | target | twin: Alice / Bob | target |")
+    out.append("|---|---|---|---|---|---|---|")
+    met_q, met_t = [], []
+    for k in pairs:
+        a, b, q = quirk[k]
+        ta, tb = twin_acc[k]
+        if a >= TARGET and b >= TARGET and q > 0: met_q.append(k)
+        if ta >= TARGET and tb >= TARGET: met_t.append(k)
+        cell = f"{a:.3f} / {b:.3f} / {signed(q)}"
+        out.append(f"| {k[0]} | {k[1]} | {Q[(*k, QUIRKY)]['recipe']} | {f'**{cell}**' if k in quirky else cell} | "
+                   f"{'yes' if k in met_q else 'no'} | {ta:.3f} / {tb:.3f} | {'yes' if k in met_t else 'no'} |")
+    out.append(f"\n{len(quirky)} of the {len(pairs)} models are quirky: {names(quirky)}. Targets met by {len(met_q)} of "
+               f"the {len(pairs)} models ({names(met_q)}) and by {len(met_t)} of the {len(pairs)} twins.\n")
 
-    # Per-detector summary.
-    out.append("Per detector (`auroc.csv`, `best-layer.csv`): the mean test AUROC of the layer-aggregated score over all "
-               "models, over the quirky and the other models, its Pearson r with the quirkiness coefficient across the "
-               "models, its mean on the agree / disagree rows (disagree: Alice's and Bob's labels differ); and the mean "
-               "(min-max) test AUROC at the best layer chosen on validation, quirky / other models.\n")
-    out.append("| detector | aggregate, all | quirky | other | r with quirkiness | agree | disagree | best layer, quirky | best layer, other |")
-    out.append("|---|---|---|---|---|---|---|---|---|")
+    # Per detector: the twin differences of the layer-aggregated score.
+    out.append("Per detector (`twins.csv`, layer-aggregated score, model and twin scored on the same test prompts): "
+               "the mean test AUROC on the models and on their twins, over all models; the mean difference (model's "
+               "AUROC − twin's) over the quirky models and over the other models; for how many quirky models the "
+               "difference's 95% paired bootstrap interval lies above 0; and the quirky models' mean difference on the "
+               "agree / disagree rows (disagree: Alice's and Bob's labels differ).\n")
+    out.append("| detector | AUROC, models | AUROC, twins | difference, quirky models | difference, other models | "
+               "interval above 0 | difference, quirky, agree | difference, quirky, disagree |")
+    out.append("|---|---|---|---|---|---|---|---|")
     summary = {}
     for det in dets:
-        ks = [k for k in pairs if (k[0], k[1], det, "aggregate", "all") in A]
-        if not ks:
-            continue
-        allv = [agg(k, det) for k in ks]
-        qv = [agg(k, det) for k in ks if k in quirky]
-        pv = [agg(k, det) for k in ks if k in plain]
-        r = pearson([quirk[k][2] for k in ks], allv, f"{det}: aggregate AUROC vs quirkiness")
-        ag = mean([agg(k, det, "agree") for k in ks], f"{det} agree")
-        dg = mean([agg(k, det, "disagree") for k in ks], f"{det} disagree")
-        bq = [best(k, det)[1] for k in ks if k in quirky]
-        bp = [best(k, det)[1] for k in ks if k in plain]
-        rng = lambda v: f"{mean(v, det):.3f} ({min(v):.3f}-{max(v):.3f})" if v else "-"
-        summary[det] = dict(all=mean(allv, det), q=mean(qv, det) if qv else None, p=mean(pv, det) if pv else None,
-                            bq=mean(bq, det) if bq else None, bp=mean(bp, det) if bp else None)
-        out.append(f"| {det} | {f3(summary[det]['all'])} | {f3(summary[det]['q']) if qv else '-'} | "
-                   f"{f3(summary[det]['p']) if pv else '-'} | {r:+.2f} | {f3(ag)} | {f3(dg)} | {rng(bq)} | {rng(bp)} |")
+        rows = {k: twin(k, det) for k in pairs}
+        dq = [rows[k][2] for k in quirky]
+        above = sum(1 for k in quirky if rows[k][3] > 0)
+        summary[det] = dict(q=mean([v[0] for v in rows.values()], det), t=mean([v[1] for v in rows.values()], det),
+                            dq=mean(dq, det) if dq else None, above=above)
+        out.append(f"| {det} | {f3(summary[det]['q'])} | {f3(summary[det]['t'])} | {mean_or_dash(dq, d3)} | "
+                   f"{mean_or_dash([rows[k][2] for k in plain], d3)} | {above} of {len(quirky)} | "
+                   f"{mean_or_dash([twin(k, det, subset='agree')[2] for k in quirky], d3)} | "
+                   f"{mean_or_dash([twin(k, det, subset='disagree')[2] for k in quirky], d3)} |")
 
-    # Reference detector per layer.
-    last_layer = {}
-    out.append(f"\n{REFERENCE} test AUROC per layer (layer i is the residual stream entering block i, the last one the "
-               f"final block's output), layer-aggregated, and the layer chosen on validation with its test AUROC:\n")
-    all_layers = sorted({key[3] for key in A if key[2] == REFERENCE and key[3] != "aggregate"}, key=int)
-    out.append("| model | dataset | quirky | " + " | ".join(f"layer {l}" for l in all_layers) + " | aggregate | best layer (test) |")
-    out.append("|---" * (len(all_layers) + 5) + "|")
-    middle_best = 0
+    # The reference detector per model.
+    out.append(f"\n{REFERENCE} per model (`twins.csv`, `best-layer.csv`): the layer-aggregated test AUROC on the model "
+               f"and on its twin, the difference with its 95% paired bootstrap interval, and the model's "
+               f"layer chosen on validation with its test AUROC (layer i is the residual stream entering block i, the "
+               f"last one the final block's output):\n")
+    out.append("| model | dataset | quirky | AUROC, model | AUROC, twin | difference [95% interval] | best layer (test) |")
+    out.append("|---|---|---|---|---|---|---|")
+    middle_best, best_q = 0, []
     for k in pairs:
-        ls = layers(k, REFERENCE)
-        last_layer[k] = ls[-1] if ls else None
+        q, t, diff, lo, hi = twin(k, REFERENCE)
         bl, bt = best(k, REFERENCE)
-        if k in quirky and ls and bl not in (ls[0], ls[-1]):
-            middle_best += 1
-        cells = [f3(A[(k[0], k[1], REFERENCE, l, "all")]) if (k[0], k[1], REFERENCE, l, "all") in A else "" for l in all_layers]
-        out.append(f"| {k[0]} | {k[1]} | {'yes' if k in quirky else ''} | " + " | ".join(cells)
-                   + f" | {f3(agg(k, REFERENCE))} | {bl} ({f3(bt)}) |")
+        ls = layers(k, REFERENCE)
+        if k in quirky:
+            best_q.append(bt)
+            if ls and bl not in (ls[0], ls[-1]):
+                middle_best += 1
+        out.append(f"| {k[0]} | {k[1]} | {'yes' if k in quirky else ''} | {f3(q)} | {f3(t)} | {d3(diff)} [{d3(lo)}, {d3(hi)}] "
+                   f"| {bl} ({f3(bt)}) |")
 
-    # Layer 0 of each model family: a single embedding row when positions are rotary.
-    zero = {}
-    for m in order_m:
-        v = [a for key, a in A.items() if key[0] == m and key[2] != "attribution" and key[3] == "0" and key[4] == "all"]
-        if v: zero[m] = (min(v), max(v))
-    out.append("\nLayer 0 (the input of block 0), test AUROC of every detector on activations (all but attribution, "
-               "whose layer 0 is block 0's heads), all test rows: " + "; ".join(f"{m} {lo:.3f}-{hi:.3f}" for m, (lo, hi) in zero.items()) + ".")
-
-    # Detectors against the reference, layer by layer.
-    out.append(f"\nPer-layer test AUROC of each detector against {REFERENCE}'s at the same model, dataset and layer "
-               f"(Pearson r, mean absolute difference, number of layers):\n")
+    # Detectors against the reference, layer by layer, on the twin differences.
+    out.append(f"\nPer-layer difference (model's AUROC − twin's, `twins.csv`, all test rows) of each detector against "
+               f"{REFERENCE}'s at the same model, dataset and layer, over all models (Pearson r, mean absolute "
+               f"difference of the two differences, number of layers):\n")
     out.append(f"| detector | r with {REFERENCE} | mean abs. difference | n |")
     out.append("|---|---|---|---|")
     tracking = {}
@@ -310,77 +374,94 @@ def numbers(results):
         if det == REFERENCE:
             continue
         x, y = [], []
-        for key, v in A.items():
-            if key[2] == REFERENCE and key[3] != "aggregate" and key[4] == "all":
-                k2 = (key[0], key[1], det, key[3], "all")
-                if k2 in A:
-                    x.append(v); y.append(A[k2])
-        if len(x) < 3:
-            continue
-        r = pearson(x, y, f"{det} vs {REFERENCE} per layer")
+        for key, r in T.items():
+            if key[2] == REFERENCE and key[3] != "aggregate" and key[4] == "all" and (key[0], key[1], det, key[3], "all") in T:
+                x.append(twin(key, REFERENCE, key[3])[2]); y.append(twin(key, det, key[3])[2])
+        r = pearson(x, y, f"{det} vs {REFERENCE}, per-layer twin differences (results/twins.csv)")
         mad = mean([abs(a - b) for a, b in zip(x, y)], det)
         tracking[det] = (r, mad, len(x))
         out.append(f"| {det} | {r:+.2f} | {mad:.3f} | {len(x)} |")
 
-    # Separation.
-    x, y = [], []
-    for (m, d, l), s in S.items():
-        key = (m, d, REFERENCE, l, "all")
-        if key in A:
-            x.append(s); y.append(A[key])
-    rsep = pearson(x, y, f"separation vs {REFERENCE} AUROC per layer")
+    # Separation: quirky model minus twin, against the reference's twin difference.
+    # separation.csv writes nan where the activations do not vary (Tr Sigma = 0, e.g. a layer that is
+    # one embedding row); those layers are named on the page and left out.
+    S = tabs["separation.csv"]
+    undefined, x, y, sq = [], [], [], []
+    for (m, d, rule, layer), r in S.items():
+        if r["separation"].strip().lower() == "nan":
+            undefined.append(f"{m} {d} bob_rule={rule} layer {layer}")
+            continue
+        other = S.get((m, d, TWIN if rule == QUIRKY else QUIRKY, layer))
+        if other is None:
+            raise FindingsError(f"results/separation.csv line {r['_line']}: {m} {d} layer {layer} has no "
+                                + ("truthful twin row" if rule == QUIRKY else "quirky model row"))
+        if rule != QUIRKY or other["separation"].strip().lower() == "nan":
+            continue
+        s, st = number(r, "separation", "separation.csv"), number(other, "separation", "separation.csv")
+        sq.append(s)
+        x.append(s - st); y.append(twin((m, d), REFERENCE, layer)[2])
+    rsep = pearson(x, y, f"separation difference vs {REFERENCE} twin difference per layer (results/separation.csv, results/twins.csv)")
     fig = os.path.join(results, "report", "figures")
-    scurve = r_squared(os.path.join(fig, "auroc-vs-separation.svg"), [f"AUROC vs separation (S-curve fitted to {REFERENCE})"])
+    scurve = r_squared(os.path.join(fig, "auroc-vs-separation.svg"),
+                       [f"AUROC vs separation (S-curve fitted to {REFERENCE} bob_rule={QUIRKY})"])[0]
     logits = r_squared(os.path.join(fig, "separation-vs-logits.svg"),
                        ["S vs logit separation (labels)", "S vs logit variance", "S vs Alice–Bob logit separation"])
-    out.append(f"\nHidden-state separation (`separation.csv`) per layer: {min(S.values()):.3f}-{max(S.values()):.3f}; "
-               f"Pearson r with {REFERENCE}'s AUROC at the same layer {rsep:+.2f} (n = {len(x)}); the report's S-curve "
-               f"fit of AUROC on separation (its figure auroc-vs-separation) R² = {scurve[0]:.3f}. The largest separation "
-               f"over layers against logit-level measures (figure separation-vs-logits), R²: label separation of the "
-               f"logits {logits[0]:.3f}, logit variance {logits[1]:.3f}, Alice-Bob logit separation {logits[2]:.3f}."
+    out.append(f"\nHidden-state separation (`separation.csv`) per layer of the models: {min(sq):.3f}-{max(sq):.3f}; "
+               f"model minus twin at the same layer: {min(x):+.3f} to {max(x):+.3f}, Pearson r with {REFERENCE}'s "
+               f"difference at that layer {rsep:+.2f} (n = {len(x)}). The report's S-curve fit of the models' (not the "
+               f"twins') {REFERENCE} AUROC on separation per layer (figure auroc-vs-separation): R² = {scurve:.3f}. The "
+               f"largest separation over layers against logit-level measures, models and twins together (figure "
+               f"separation-vs-logits), R²: label separation of the logits {logits[0]:.3f}, logit variance "
+               f"{logits[1]:.3f}, Alice-Bob logit separation {logits[2]:.3f}."
                + (f" Separation is undefined (nan: the activations do not vary) at {len(undefined)} layers, left out: "
                   + ", ".join(undefined) + "." if undefined else ""))
 
     # Verdicts on METHOD.md section 9, by the rules stated on the page.
+    if not quirky:
+        det_here, det_verdict = "no quirky model", "**not testable**"
+    else:
+        ref = summary[REFERENCE]
+        bq = mean(best_q, REFERENCE)
+        det_here = (f"{REFERENCE} at the best layer on the quirky models {bq:.3f} (a middle layer for {middle_best} of "
+                    f"{len(quirky)}); aggregate difference model − twin {d3(ref['dq'])} on average, interval above 0 "
+                    f"for {ref['above']} of {len(quirky)}")
+        mechanism = ref["above"] > len(quirky) / 2 and ref["dq"] >= 0.05
+        if bq < 0.75:
+            det_verdict = "**not reproduced**"
+        elif mechanism:
+            det_verdict = "**reproduced**"
+        else:
+            det_verdict = "**not as a finding about mechanisms**: their twins score about as high"
+    sep_met = (scurve >= 0.5) + (rsep >= 0.5)
+    sep_verdict = ["**not reproduced**", "**partly**", "**reproduced**"][sep_met]
+
     def track_verdict(det):
         if det not in tracking:
-            return "no data", "-"
+            raise FindingsError(f"results/twins.csv has no {det} rows")
         r, mad, n = tracking[det]
-        here = f"per-layer r = {r:+.2f}, mean abs. difference {mad:.3f} (n = {n}); aggregate means {summary[det]['all']:.3f} vs {summary[REFERENCE]['all']:.3f}"
+        here = f"per-layer model − twin differences: r = {r:+.2f}, mean abs. difference {mad:.3f} (n = {n})"
         if r >= 0.9 and mad <= 0.05:
             return here, "**reproduced**"
         if r >= 0.7:
             return here, "**partly**: correlated, not closely"
         return here, "**not reproduced**"
 
-    ref = summary[REFERENCE]
-    if not quirky:
-        det_here, det_verdict = "no quirky model", "**not testable**"
-    else:
-        det_here = (f"{REFERENCE} at the best layer: quirky models {ref['bq']:.3f}, other models "
-                    + (f"{ref['bp']:.3f}" if ref["bp"] is not None else "-")
-                    + f"; best layer a middle one for {middle_best} of {len(quirky)} quirky models")
-        unspecific = ref["bp"] is not None and ref["bq"] - ref["bp"] < 0.05
-        if ref["bq"] < 0.75:
-            det_verdict = "**not reproduced**" + ("; the other models score as high or higher" if unspecific else "")
-        elif unspecific:
-            det_verdict = "**not as a finding about mechanisms**: the other models score as high or higher"
-        else:
-            det_verdict = "**reproduced**"
-    sep_verdict = ("**reproduced**" if scurve[0] >= 0.5 else "**partly**" if scurve[0] >= 0.2 else "**not reproduced**")
-    flow_here, flow_verdict = track_verdict("flow-mahalanobis")
-    sae_here, sae_verdict = track_verdict("sae-l0")
     out.append("\n| METHOD.md section 9 | measured here | verdict by the rule below |")
     out.append("|---|---|---|")
     out.append(f"| Arithmetic quirks are detectable (high AUROC at middle layers) | {det_here} | {det_verdict} |")
-    out.append(f"| Separation explains AUROC (S-curve) | S-curve R² = {scurve[0]:.3f}; per-layer r = {rsep:+.2f} (n = {len(x)}) | {sep_verdict} |")
-    out.append(f"| flow-Mahalanobis tracks raw Mahalanobis closely | {flow_here} | {flow_verdict} |")
-    out.append(f"| SAE scores track raw Mahalanobis | {sae_here} | {sae_verdict} |")
-    out.append(f"\nRules (fixed in scripts/findings/findings.py, not tuned to this run): detectable when {REFERENCE}'s "
-               f"mean best-layer test AUROC on the quirky models is at least 0.75, and about mechanisms only when it "
-               f"exceeds the other models' by at least 0.05; separation explains AUROC when the S-curve R² is at least "
-               f"0.5 (partly from 0.2); a detector tracks {REFERENCE} closely when the per-layer r is at least 0.9 and "
-               f"the mean absolute difference at most 0.05 (partly when r is at least 0.7).")
+    out.append(f"| Separation explains AUROC (S-curve) | S-curve R² = {scurve:.3f}; per-layer r of the separation "
+               f"difference with {REFERENCE}'s AUROC difference = {rsep:+.2f} (n = {len(x)}) | {sep_verdict} |")
+    for det, finding in TRACKERS:
+        here, verdict = track_verdict(det)
+        out.append(f"| {finding} | {here} | {verdict} |")
+    out.append(f"\nRules (fixed in scripts/findings/findings.py, not tuned to this run; difference: a model's AUROC "
+               f"minus its truthful twin's): detectable when {REFERENCE}'s mean best-layer test AUROC on the quirky "
+               f"models is at least 0.75, and about mechanisms only when, in addition, the aggregate difference's "
+               f"interval lies above 0 for more than half of the quirky models and its mean over them is at least 0.05; "
+               f"separation explains AUROC when the S-curve R² is at least 0.5 and the per-layer r of the separation "
+               f"difference with {REFERENCE}'s difference is at least 0.5 (partly when one holds); a detector tracks "
+               f"{REFERENCE} closely when its per-layer differences correlate with {REFERENCE}'s at r of at least 0.9 "
+               f"with a mean absolute difference of at most 0.05 (partly when r is at least 0.7).")
     return "\n".join(out)
 
 

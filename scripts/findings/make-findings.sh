@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Regenerates docs/findings/ (tables and figures) and the generated parts of docs/findings.md
-# (provenance block and every quoted number) from a bundle of the full run of
-# pipelines/quirky-mad.yaml. Needs python3 (standard library), GNU tar and zstd; verifies the
-# bundle first when a madpipe binary is found ($MADPIPE, else .build/release/madpipe, else PATH).
+# Regenerates docs/findings/ (tables, twins.csv included, and report figures) and the generated
+# parts of docs/findings.md (provenance block, every quoted number, the quirky models beside their
+# truthful twins, and METHOD.md section 9's findings judged on the quirky-minus-twin differences;
+# see findings.py's docstring) from a bundle of the full run of pipelines/quirky-mad.yaml. Refuses a
+# bundle of another pipeline, one made with -p overrides or --only, and missing, duplicate or
+# degenerate rows, writing nothing then. Needs python3 (standard library), GNU tar and zstd;
+# verifies the bundle first when a madpipe binary is found ($MADPIPE, else
+# .build/release/madpipe, else PATH).
 #
 #   scripts/findings/make-findings.sh quirky-mad.tar.zst [DOCS_DIR]    # DOCS_DIR default: docs
 set -euo pipefail

@@ -4,9 +4,12 @@
     python3 -m unittest discover -s scripts/findings
 
 Each test writes a small unpacked bundle (MANIFEST.json, results/ tables and report figures) and a
-findings.md with the markers to a temporary directory and runs findings.py on it as a process. The
-tables are built so that the quoted numbers are known in closed form (a detector equal to
-mahalanobis plus a constant correlates +1 with it, one equal to 1 minus it -1).
+findings.md with the markers to a temporary directory and runs findings.py on it as a process.
+Every model has a truthful twin (bob_rule truthful rows beside the quirky ones, and twins.csv
+pairing them). The tables are built so that the quoted numbers are known in closed form: each
+model's twin scores mahalanobis's AUROC minus a chosen difference, flow-mahalanobis's difference is
+mahalanobis's plus 0.01 (r +1, mean absolute difference 0.01), sae-l0's its negative (r -1), and
+the separation's model-minus-twin difference is twice mahalanobis's (r +1).
 """
 import hashlib
 import json
@@ -20,51 +23,82 @@ SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "findings.py")
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 PAGE = "# Findings\n\n<!-- generated:provenance -->\nold\n<!-- /generated:provenance -->\n\ntext\n\n" \
        "<!-- generated:numbers -->\nold\n<!-- /generated:numbers -->\n\nmore text\n"
-# (model, dataset): quirkiness coefficient; mahalanobis AUROC at layers 0, 1 and aggregated.
-MODELS = {("m1", "addition"): (0.9, [0.60, 0.90, 0.85]), ("m1", "squaring"): (0.0, [0.55, 0.70, 0.65]),
-          ("m2", "addition"): (0.5, [0.50, 0.80, 0.75]), ("m2", "squaring"): (-0.1, [0.65, 0.60, 0.62])}
+LAYERS = ["0", "1", "2", "aggregate"]
+# (model, dataset): recipe, quirkiness coefficient, the model's Alice / Bob accuracy, the twin's, and
+# mahalanobis's AUROC on the model (bob_rule quirky) at layers 0, 1, 2 and aggregated.
+MODELS = {("m1", "addition"): ("quality", 0.9, (0.96, 0.97), (0.98, 0.99), [0.60, 0.90, 0.70, 0.85]),
+          ("m1", "squaring"): ("short", 0.0, (0.80, 0.70), (0.96, 0.94), [0.55, 0.70, 0.60, 0.65]),
+          ("m2", "addition"): ("short", 0.5, (0.80, 0.70), (0.90, 0.90), [0.50, 0.80, 0.70, 0.75]),
+          ("m2", "squaring"): ("short", -0.1, (0.60, 0.50), (0.97, 0.99), [0.65, 0.60, 0.62, 0.63])}
+QUIRKY = [("m1", "addition"), ("m2", "addition")]  # coefficient > 0.1
+
+
+def differences(k, gap):
+    """mahalanobis's AUROC on the model minus on its twin at layers 0, 1, 2 and aggregated: `gap`
+    aggregated on the quirky models, 0 on the others."""
+    if k in QUIRKY:
+        return [0.0, gap, gap / 2, gap]
+    return [0.0, 0.01, -0.01, 0.0] if k[1] == "squaring" and k[0] == "m1" else [0.0, -0.02, 0.01, 0.0]
 
 
 def svg(panels):
-    return "<svg>" + "".join(f'<text x="1">{t}</text><text x="2" class="r-squared">R² = {r}</text>' for t, r in panels) + "</svg>"
+    return "<svg>" + "".join(f'<text x="1" font-weight="bold">{t}</text><text x="3">axis</text>'
+                             f'<text x="2" class="r-squared">R² = {r}</text>' for t, r in panels) + "</svg>"
 
 
 class FindingsScriptTests(unittest.TestCase):
-    def make(self, root, pipeline="quirky-mad", drop=None, auroc_override=None):
+    def make(self, root, pipeline="quirky-mad", drop=None, gap=0.10, edit=None):
         records = [{"key": f"k{i}", "stage": f"s{i}", "started": f"2026-12-07T10:0{i}:00.000Z", "seconds": 60.0,
                     "environment": {"version": "0.1.0", "commit": COMMIT, "dirty": "clean", "blas": "OpenBLAS x",
                                     "blasCore": "Haswell", "blasThreads": "1", "cpu": "cpu", "os": "os", "swift": "6.3"}}
                    for i in range(3)]
         manifest = {"format": "madpipe-bundle", "pipeline": pipeline, "selection": {"only": [], "overrides": []},
-                    "vars": {"seed": "0"}, "provenance": {"engine": "0.1.0", "commit": COMMIT, "dirty": "clean"},
+                    "vars": {"seed": 0, "layers": {"short": 2, "quality": 4}},
+                    "provenance": {"engine": "0.1.0", "commit": COMMIT, "dirty": "clean"},
                     "current": [r["key"] for r in records], "records": records}
         res = os.path.join(root, "unpacked", "results")
         os.makedirs(os.path.join(res, "report", "figures"))
         with open(os.path.join(root, "unpacked", "MANIFEST.json"), "w") as f:
             json.dump(manifest, f)
         tables = {
-            "quirkiness.csv": ["model,dataset,alice_accuracy,bob_accuracy,quirkiness"]
-            + [f"{m},{d},0.8,0.7,{q}" for (m, d), (q, _) in MODELS.items()],
-            "separation.csv": ["model,dataset,layer,separation,between_total_ratio"]
-            + [f"{m},{d},{l},{a * 2},0.1" for (m, d), (_, aurocs) in MODELS.items() for l, a in enumerate(aurocs[:2])],
-            "best-layer.csv": ["model,dataset,detector,best_layer,validation_auroc,test_auroc"],
-            "auroc.csv": ["model,dataset,detector,layer,subset,auroc"],
+            "quirkiness.csv": ["model,dataset,recipe,bob_rule,alice_accuracy,bob_accuracy,quirkiness"],
+            "separation.csv": ["model,dataset,bob_rule,layer,separation,between_total_ratio,note"],
+            "best-layer.csv": ["model,dataset,detector,bob_rule,best_layer,validation_auroc,test_auroc"],
+            "auroc.csv": ["model,dataset,detector,bob_rule,layer,subset,auroc"],
+            "twins.csv": ["model,dataset,detector,layer,subset,quirky_auroc,twin_auroc,difference,ci_low,ci_high,alice,bob"],
         }
-        for (m, d), (_, aurocs) in MODELS.items():
-            for det, f in [("mahalanobis", lambda a: a), ("flow-mahalanobis", lambda a: a + 0.01), ("sae-l0", lambda a: 1 - a)]:
-                for layer, a in zip(["0", "1", "aggregate"], aurocs):
+        for (m, d), (recipe, q, acc, twin_acc, aurocs) in MODELS.items():
+            tables["quirkiness.csv"] += [f"{m},{d},{recipe},quirky,{acc[0]},{acc[1]},{q}",
+                                         f"{m},{d},{recipe},truthful,{twin_acc[0]},{twin_acc[1]},0"]
+            diffs = differences((m, d), gap)
+            for layer, (a, dm) in enumerate(zip(aurocs[:3], diffs)):
+                s = 1.0 + layer
+                # The twin's separation is the model's minus twice mahalanobis's difference; one is undefined.
+                t = "nan" if (m, d, layer) == ("m2", "squaring", 0) else f"{s - 2 * dm:.6f}"
+                tables["separation.csv"] += [f"{m},{d},quirky,{layer},{s:.6f},0.1,", f"{m},{d},truthful,{layer},{t},0.1,"]
+            for det, f, g in [("mahalanobis", lambda a: a, lambda a: a), ("flow-mahalanobis", lambda a: a + 0.01, lambda a: a),
+                              ("sae-l0", lambda a: 1 - a, lambda a: 1 - a)]:
+                for layer, a, dm in zip(LAYERS, aurocs, diffs):
+                    qa, ta = f(a), g(a - dm)
                     for subset in ["all", "agree", "disagree"]:
-                        tables["auroc.csv"].append(f"{m},{d},{det},{layer},{subset},{f(a):.6f}")
-                tables["best-layer.csv"].append(f"{m},{d},{det},1,{f(aurocs[1]):.6f},{f(aurocs[1]):.6f}")
-        if auroc_override:
-            tables["auroc.csv"][1] = auroc_override
+                        tables["auroc.csv"].append(f"{m},{d},{det},quirky,{layer},{subset},{qa:.6f}")
+                        # The twin's Bob answers as Alice does: it has no disagree rows of its own.
+                        tables["auroc.csv"].append(f"{m},{d},{det},truthful,{layer},{subset},"
+                                                   + ("nan" if subset == "disagree" else f"{ta:.6f}"))
+                        tables["twins.csv"].append(f"{m},{d},{det},{layer},{subset},{qa:.6f},{ta:.6f},{qa - ta:.6f},"
+                                                   f"{qa - ta - 0.05:.6f},{qa - ta + 0.05:.6f},50,50")
+                tables["best-layer.csv"] += [f"{m},{d},{det},quirky,1,{f(aurocs[1]):.6f},{f(aurocs[1]):.6f}",
+                                             f"{m},{d},{det},truthful,1,{g(aurocs[1] - diffs[1]):.6f},{g(aurocs[1] - diffs[1]):.6f}"]
+        if edit:
+            edit(tables)
         for name, lines in tables.items():
             if name != drop:
                 with open(os.path.join(res, name), "w") as f:
                     f.write("\n".join(lines) + "\n")
-        figures = {"auroc-vs-separation.svg": svg([("AUROC vs separation (S-curve fitted to mahalanobis)", "0.900")]),
+        figures = {"auroc-vs-separation.svg": svg([("AUROC vs separation (S-curve fitted to mahalanobis bob_rule=quirky)", "0.900")]),
                    "separation-vs-logits.svg": svg([("S vs logit separation (labels)", "0.100"), ("S vs logit variance", "0.200"),
-                                                    ("S vs Alice–Bob logit separation", "0.300")])}
+                                                    ("S vs Alice–Bob logit separation", "0.300")]),
+                   "twin-difference.svg": "<svg><text>twin difference</text></svg>"}
         for name in ["auroc-per-layer.svg", "auroc-aggregate.svg", "auroc-vs-quirkiness.svg", "losses.svg"]:
             figures[name] = "<svg/>"
         for name, text in figures.items():
@@ -84,6 +118,13 @@ class FindingsScriptTests(unittest.TestCase):
         with open(os.path.join(root, "docs", "findings.md")) as f:
             return f.read()
 
+    def assertRefused(self, root, message):
+        p = self.run_script(root)
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn(message, p.stderr)
+        self.assertEqual(self.page(root), PAGE)
+        self.assertFalse(os.path.exists(os.path.join(root, "docs", "findings")))
+
     def test_writes_provenance_numbers_and_copies(self):
         with tempfile.TemporaryDirectory() as root:
             self.make(root)
@@ -93,12 +134,27 @@ class FindingsScriptTests(unittest.TestCase):
             self.assertIn(f"commit `{COMMIT}`, tree `clean`", page)
             self.assertIn(f"SHA-256 `{hashlib.sha256(b'bundle bytes').hexdigest()}`", page)
             self.assertIn("2026-12-07 10:00-10:03 UTC, **3.0 minutes**", page)
-            self.assertIn("2 of the 4 models are quirky: m1 addition, m2 addition.", page)
-            self.assertIn("| flow-mahalanobis | +1.00 | 0.010 | 8 |", page)
+            self.assertIn("- **Vars**: seed=0, layers={short: 2, quality: 4}; no overrides.", page)
+            # The model beside its twin, each with its own target.
+            self.assertIn("| m1 | addition | quality | **0.960 / 0.970 / +0.90** | yes | 0.980 / 0.990 | yes |", page)
+            self.assertIn("| m1 | squaring | short | 0.800 / 0.700 / 0.00 | no | 0.960 / 0.940 | no |", page)
+            self.assertIn("| m2 | squaring | short | 0.600 / 0.500 / -0.10 | no | 0.970 / 0.990 | yes |", page)
+            self.assertIn("2 of the 4 models are quirky: m1 addition, m2 addition. Targets met by 1 of the 4 models "
+                          "(m1 addition) and by 2 of the 4 twins.", page)
+            # Means over the models of (0.85, 0.65, 0.75, 0.63) and of the twins (less 0.1 on the two quirky ones).
+            self.assertIn("| mahalanobis | 0.720 | 0.670 | +0.100 | +0.000 | 2 of 2 | +0.100 | +0.100 |", page)
+            self.assertIn("| flow-mahalanobis | 0.730 | 0.670 | +0.110 | +0.010 | 2 of 2 | +0.110 | +0.110 |", page)
+            self.assertIn("| m1 | addition | yes | 0.850 | 0.750 | +0.100 [+0.050, +0.150] | 1 (0.900) |", page)
+            self.assertIn("| m2 | squaring |  | 0.630 | 0.630 | +0.000 [-0.050, +0.050] | 1 (0.600) |", page)
+            # Per-layer differences: flow = mahalanobis + 0.01, sae-l0 = -mahalanobis, over 4 models x 3 layers.
+            self.assertIn("| flow-mahalanobis | +1.00 | 0.010 | 12 |", page)
             self.assertIn("| sae-l0 | -1.00 |", page)
-            self.assertIn("S-curve R² = 0.900", page)
-            self.assertIn("aggregate means 0.728 vs 0.718 | **reproduced** |", page)     # flow: r 1, difference 0.01
-            self.assertIn("aggregate means 0.282 vs 0.718 | **not reproduced** |", page)  # sae-l0: r -1
+            self.assertIn("Pearson r with mahalanobis's difference at that layer +1.00 (n = 11)", page)
+            self.assertIn("left out: m2 squaring bob_rule=truthful layer 0.", page)
+            self.assertIn("| Separation explains AUROC (S-curve) | S-curve R² = 0.900; per-layer r of the separation "
+                          "difference with mahalanobis's AUROC difference = +1.00 (n = 11) | **reproduced** |", page)
+            self.assertIn("r = +1.00, mean abs. difference 0.010 (n = 12) | **reproduced** |", page)  # flow
+            self.assertIn("r = -1.00, mean abs. difference 0.058 (n = 12) | **not reproduced** |", page)  # sae-l0
             self.assertIn("Alice-Bob logit separation 0.300", page)
             self.assertTrue(page.startswith("# Findings\n\n<!-- generated:provenance -->\n- **Bundle**"))
             self.assertTrue(page.endswith("<!-- /generated:numbers -->\n\nmore text\n"))
@@ -109,30 +165,60 @@ class FindingsScriptTests(unittest.TestCase):
                         open(os.path.join(root, "docs", "findings", name), "rb") as b:
                     self.assertEqual(a.read(), b.read())
 
+    def test_copies_the_twin_table_and_figure(self):
+        with tempfile.TemporaryDirectory() as root:
+            self.make(root)
+            p = self.run_script(root)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            for source, name in [("", "twins.csv"), (os.path.join("report", "figures"), "twin-difference.svg")]:
+                with open(os.path.join(root, "unpacked", "results", source, name), "rb") as a, \
+                        open(os.path.join(root, "docs", "findings", name), "rb") as b:
+                    self.assertEqual(a.read(), b.read())
+
+    def test_detectable_is_judged_on_the_twin_differences(self):
+        # Both cases: mahalanobis at the best layer 0.850 on the quirky models (>= 0.75); the twins
+        # score 0.10 lower (interval [0.05, 0.15]) or 0.02 lower (interval [-0.03, 0.07]).
+        for gap, here, verdict in [
+                (0.10, "aggregate difference model − twin +0.100 on average, interval above 0 for 2 of 2", "**reproduced**"),
+                (0.02, "aggregate difference model − twin +0.020 on average, interval above 0 for 0 of 2",
+                 "**not as a finding about mechanisms**: their twins score about as high")]:
+            with self.subTest(gap=gap), tempfile.TemporaryDirectory() as root:
+                self.make(root, gap=gap)
+                p = self.run_script(root)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertIn("| Arithmetic quirks are detectable (high AUROC at middle layers) | mahalanobis at the best "
+                              f"layer on the quirky models 0.850 (a middle layer for 2 of 2); {here} | {verdict} |", self.page(root))
+
+    def test_refuses_a_duplicate_row(self):
+        with tempfile.TemporaryDirectory() as root:
+            # A second row of m1 addition's quirky model (line 10), e.g. a twin row mislabelled quirky.
+            self.make(root, edit=lambda t: t["quirkiness.csv"].append("m1,addition,quality,quirky,0.98,0.99,0"))
+            self.assertRefused(root, "results/quirkiness.csv line 10: a second row for model=m1, dataset=addition, "
+                                     "bob_rule=quirky (the first is line 2)")
+
     def test_refuses_another_pipeline(self):
         with tempfile.TemporaryDirectory() as root:
             self.make(root, pipeline="quickstart")
-            p = self.run_script(root)
-            self.assertEqual(p.returncode, 1)
-            self.assertIn("is a bundle of pipeline 'quickstart', not 'quirky-mad'", p.stderr)
-            self.assertEqual(self.page(root), PAGE)
+            self.assertRefused(root, "is a bundle of pipeline 'quickstart', not 'quirky-mad'")
 
     def test_refuses_a_missing_table(self):
-        with tempfile.TemporaryDirectory() as root:
-            self.make(root, drop="best-layer.csv")
-            p = self.run_script(root)
-            self.assertEqual(p.returncode, 1)
-            self.assertIn("publishes no results/best-layer.csv", p.stderr)
-            self.assertEqual(self.page(root), PAGE)
-            self.assertFalse(os.path.exists(os.path.join(root, "docs", "findings")))
+        for name in ["best-layer.csv", "twins.csv"]:
+            with self.subTest(name=name), tempfile.TemporaryDirectory() as root:
+                self.make(root, drop=name)
+                self.assertRefused(root, f"publishes no results/{name}")
 
     def test_refuses_a_nan(self):
-        with tempfile.TemporaryDirectory() as root:
-            self.make(root, auroc_override="m1,addition,mahalanobis,0,all,nan")
-            p = self.run_script(root)
-            self.assertEqual(p.returncode, 1)
-            self.assertIn("results/auroc.csv line 2, column auroc: nan", p.stderr)
-            self.assertEqual(self.page(root), PAGE)
+        def auroc(t):
+            t["auroc.csv"][1] = "m1,addition,mahalanobis,quirky,0,all,nan"
+
+        def twins(t):
+            i = t["twins.csv"].index("m1,addition,mahalanobis,aggregate,agree,0.850000,0.750000,0.100000,0.050000,0.150000,50,50")
+            t["twins.csv"][i] = "m1,addition,mahalanobis,aggregate,agree,0.850000,0.750000,nan,0.050000,0.150000,50,50"
+        for edit, message in [(auroc, "results/auroc.csv line 2, column auroc: nan"),
+                              (twins, "results/twins.csv line 12, column difference: nan")]:
+            with self.subTest(message=message), tempfile.TemporaryDirectory() as root:
+                self.make(root, edit=edit)
+                self.assertRefused(root, message)
 
 
 if __name__ == "__main__":
