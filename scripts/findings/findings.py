@@ -12,9 +12,9 @@ bundle, and every number the page quotes, computed here from the tables (the S-c
 logit-level R² are read from the report's figures, which computed them).
 
 Every quirky model of the run has a truthful twin (`bob_rule` quirky / truthful in every table but
-twins.csv, which pairs them): the page lists both in the quirkiness table, and judges METHOD.md
-section 9's four findings on the twin differences (quirky AUROC minus twin AUROC, twins.csv), by
-rules fixed below and printed under the verdicts. Rows are keyed by model, dataset, bob_rule and
+twins.csv, which pairs them): the page lists both in the quirkiness table, and quotes the report's
+table of METHOD.md section 9's four findings judged on the twin differences (quirky AUROC minus twin
+AUROC; results/report/tables/findings.csv, whose rules live in Sources/Report/ReportFindings.swift). Rows are keyed by model, dataset, bob_rule and
 the table's other key columns; a duplicate key, anything missing or degenerate (a NaN where a
 number is quoted, a correlation of fewer than 3 pairs or of a constant) stops it with exit status 1
 and a message naming the table and line; it writes nothing before every input has been read and
@@ -58,9 +58,6 @@ QUIRKY_MIN = 0.1
 TARGET = 0.95
 # The detector whose AUROC the other detectors and the separation are compared with.
 REFERENCE = "mahalanobis"
-# The detectors METHOD.md section 9 says track the reference.
-TRACKERS = [("flow-mahalanobis", "flow-Mahalanobis tracks raw Mahalanobis closely"),
-            ("sae-l0", "SAE scores track raw Mahalanobis")]
 ENV_FIELDS = ["version", "commit", "dirty", "blas", "blasCore", "blasThreads", "cpu", "os", "swift"]
 
 
@@ -237,7 +234,20 @@ def provenance(manifest, bundle_file):
 # Numbers
 
 
+def read_verdicts(results):
+    """The report's section-9 table: results/report/tables/findings.csv (finding, measured, verdict, rule)."""
+    path = os.path.join(results, "report", "tables", "findings.csv")
+    if not os.path.isfile(path):
+        raise FindingsError("the bundle publishes no results/report/tables/findings.csv (the report's section-9 table)")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if len(rows) != 4 or any(not (r.get(c) or "").strip() for r in rows for c in ("finding", "measured", "verdict", "rule")):
+        raise FindingsError("results/report/tables/findings.csv must hold the four findings with finding, measured, verdict and rule")
+    return rows
+
+
 def numbers(results):
+    verdicts = read_verdicts(results)
     tabs = {name: read_table(results, name) for name in TABLES}
     Q, T, B = tabs["quirkiness.csv"], tabs["twins.csv"], tabs["best-layer.csv"]
 
@@ -298,9 +308,6 @@ def numbers(results):
             raise FindingsError(f"results/best-layer.csv has no row for {k[0]} {k[1]} {det} bob_rule={QUIRKY}")
         return r["best_layer"], number(r, "test_auroc", "best-layer.csv")
 
-    def layers(k, det):
-        return sorted({key[3] for key in T if key[:3] == (k[0], k[1], det) and key[3] != "aggregate" and key[4] == "all"}, key=int)
-
     names = lambda ks: ", ".join(f"{m} {d}" for m, d in ks) if ks else "none"
     out = []
     # Quirkiness, quirky models beside their twins.
@@ -351,15 +358,9 @@ def numbers(results):
                f"last one the final block's output):\n")
     out.append("| model | dataset | quirky | AUROC, model | AUROC, twin | difference [95% interval] | best layer (test) |")
     out.append("|---|---|---|---|---|---|---|")
-    middle_best, best_q = 0, []
     for k in pairs:
         q, t, diff, lo, hi = twin(k, REFERENCE)
         bl, bt = best(k, REFERENCE)
-        ls = layers(k, REFERENCE)
-        if k in quirky:
-            best_q.append(bt)
-            if ls and bl not in (ls[0], ls[-1]):
-                middle_best += 1
         out.append(f"| {k[0]} | {k[1]} | {'yes' if k in quirky else ''} | {f3(q)} | {f3(t)} | {d3(diff)} [{d3(lo)}, {d3(hi)}] "
                    f"| {bl} ({f3(bt)}) |")
 
@@ -369,7 +370,6 @@ def numbers(results):
                f"difference of the two differences, number of layers):\n")
     out.append(f"| detector | r with {REFERENCE} | mean abs. difference | n |")
     out.append("|---|---|---|---|")
-    tracking = {}
     for det in dets:
         if det == REFERENCE:
             continue
@@ -379,7 +379,6 @@ def numbers(results):
                 x.append(twin(key, REFERENCE, key[3])[2]); y.append(twin(key, det, key[3])[2])
         r = pearson(x, y, f"{det} vs {REFERENCE}, per-layer twin differences (results/twins.csv)")
         mad = mean([abs(a - b) for a, b in zip(x, y)], det)
-        tracking[det] = (r, mad, len(x))
         out.append(f"| {det} | {r:+.2f} | {mad:.3f} | {len(x)} |")
 
     # Separation: quirky model minus twin, against the reference's twin difference.
@@ -416,52 +415,16 @@ def numbers(results):
                + (f" Separation is undefined (nan: the activations do not vary) at {len(undefined)} layers, left out: "
                   + ", ".join(undefined) + "." if undefined else ""))
 
-    # Verdicts on METHOD.md section 9, by the rules stated on the page.
-    if not quirky:
-        det_here, det_verdict = "no quirky model", "**not testable**"
-    else:
-        ref = summary[REFERENCE]
-        bq = mean(best_q, REFERENCE)
-        det_here = (f"{REFERENCE} at the best layer on the quirky models {bq:.3f} (a middle layer for {middle_best} of "
-                    f"{len(quirky)}); aggregate difference model − twin {d3(ref['dq'])} on average, interval above 0 "
-                    f"for {ref['above']} of {len(quirky)}")
-        mechanism = ref["above"] > len(quirky) / 2 and ref["dq"] >= 0.05
-        if bq < 0.75:
-            det_verdict = "**not reproduced**"
-        elif mechanism:
-            det_verdict = "**reproduced**"
-        else:
-            det_verdict = "**not as a finding about mechanisms**: their twins score about as high"
-    sep_met = (scurve >= 0.5) + (rsep >= 0.5)
-    sep_verdict = ["**not reproduced**", "**partly**", "**reproduced**"][sep_met]
-
-    def track_verdict(det):
-        if det not in tracking:
-            raise FindingsError(f"results/twins.csv has no {det} rows")
-        r, mad, n = tracking[det]
-        here = f"per-layer model − twin differences: r = {r:+.2f}, mean abs. difference {mad:.3f} (n = {n})"
-        if r >= 0.9 and mad <= 0.05:
-            return here, "**reproduced**"
-        if r >= 0.7:
-            return here, "**partly**: correlated, not closely"
-        return here, "**not reproduced**"
-
-    out.append("\n| METHOD.md section 9 | measured here | verdict by the rule below |")
+    # Verdicts on METHOD.md section 9: the report's table (its rules live in
+    # Sources/Report/ReportFindings.swift, one place for the report and this page).
+    out.append("\n| METHOD.md section 9 | measured (the report's table) | verdict |")
     out.append("|---|---|---|")
-    out.append(f"| Arithmetic quirks are detectable (high AUROC at middle layers) | {det_here} | {det_verdict} |")
-    out.append(f"| Separation explains AUROC (S-curve) | S-curve R² = {scurve:.3f}; per-layer r of the separation "
-               f"difference with {REFERENCE}'s AUROC difference = {rsep:+.2f} (n = {len(x)}) | {sep_verdict} |")
-    for det, finding in TRACKERS:
-        here, verdict = track_verdict(det)
-        out.append(f"| {finding} | {here} | {verdict} |")
-    out.append(f"\nRules (fixed in scripts/findings/findings.py, not tuned to this run; difference: a model's AUROC "
-               f"minus its truthful twin's): detectable when {REFERENCE}'s mean best-layer test AUROC on the quirky "
-               f"models is at least 0.75, and about mechanisms only when, in addition, the aggregate difference's "
-               f"interval lies above 0 for more than half of the quirky models and its mean over them is at least 0.05; "
-               f"separation explains AUROC when the S-curve R² is at least 0.5 and the per-layer r of the separation "
-               f"difference with {REFERENCE}'s difference is at least 0.5 (partly when one holds); a detector tracks "
-               f"{REFERENCE} closely when its per-layer differences correlate with {REFERENCE}'s at r of at least 0.9 "
-               f"with a mean absolute difference of at most 0.05 (partly when r is at least 0.7).")
+    for r in verdicts:
+        out.append(f"| {r['finding']} | {r['measured']} | **{r['verdict']}** |")
+    out.append("\nRules (fixed in the report, `Sources/Report/ReportFindings.swift`, not tuned to this run; a model is "
+               "quirky when its coefficient exceeds 0.1; difference: a model's AUROC minus its truthful twin's):\n")
+    for r in verdicts:
+        out.append(f"- {r['finding']}: {r['rule']}.")
     return "\n".join(out)
 
 

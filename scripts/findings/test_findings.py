@@ -41,6 +41,10 @@ def differences(k, gap):
     return [0.0, 0.01, -0.01, 0.0] if k[1] == "squaring" and k[0] == "m1" else [0.0, -0.02, 0.01, 0.0]
 
 
+VERDICTS = [("Arithmetic quirks are detectable", "not as a finding about mechanisms"), ("Separation explains AUROC", "partly"),
+            ("flow-Mahalanobis tracks raw Mahalanobis closely", "reproduced"), ("SAE scores track raw Mahalanobis", "not reproduced")]
+
+
 def svg(panels):
     return "<svg>" + "".join(f'<text x="1" font-weight="bold">{t}</text><text x="3">axis</text>'
                              f'<text x="2" class="r-squared">R² = {r}</text>' for t, r in panels) + "</svg>"
@@ -101,6 +105,13 @@ class FindingsScriptTests(unittest.TestCase):
                    "twin-difference.svg": "<svg><text>twin difference</text></svg>"}
         for name in ["auroc-per-layer.svg", "auroc-aggregate.svg", "auroc-vs-quirkiness.svg", "losses.svg"]:
             figures[name] = "<svg/>"
+        # The report's section-9 table, which the page quotes (its verdicts are the report's).
+        os.makedirs(os.path.join(res, "report", "tables"))
+        findings = ['finding,measured,verdict,rule'] + [
+            f'"{f}","measured {i}, with a comma","{v}","rule {i}"' for i, (f, v) in enumerate(VERDICTS)]
+        if "findings.csv" != drop:
+            with open(os.path.join(res, "report", "tables", "findings.csv"), "w") as f:
+                f.write("\n".join(findings) + "\n")
         for name, text in figures.items():
             with open(os.path.join(res, "report", "figures", name), "w", encoding="utf-8") as f:
                 f.write(text)
@@ -151,10 +162,10 @@ class FindingsScriptTests(unittest.TestCase):
             self.assertIn("| sae-l0 | -1.00 |", page)
             self.assertIn("Pearson r with mahalanobis's difference at that layer +1.00 (n = 11)", page)
             self.assertIn("left out: m2 squaring bob_rule=truthful layer 0.", page)
-            self.assertIn("| Separation explains AUROC (S-curve) | S-curve R² = 0.900; per-layer r of the separation "
-                          "difference with mahalanobis's AUROC difference = +1.00 (n = 11) | **reproduced** |", page)
-            self.assertIn("r = +1.00, mean abs. difference 0.010 (n = 12) | **reproduced** |", page)  # flow
-            self.assertIn("r = -1.00, mean abs. difference 0.058 (n = 12) | **not reproduced** |", page)  # sae-l0
+            # The verdicts and rules are the report's table, quoted.
+            self.assertIn("| Arithmetic quirks are detectable | measured 0, with a comma | **not as a finding about mechanisms** |", page)
+            self.assertIn("| SAE scores track raw Mahalanobis | measured 3, with a comma | **not reproduced** |", page)
+            self.assertIn("- Separation explains AUROC: rule 1.", page)
             self.assertIn("Alice-Bob logit separation 0.300", page)
             self.assertTrue(page.startswith("# Findings\n\n<!-- generated:provenance -->\n- **Bundle**"))
             self.assertTrue(page.endswith("<!-- /generated:numbers -->\n\nmore text\n"))
@@ -175,19 +186,10 @@ class FindingsScriptTests(unittest.TestCase):
                         open(os.path.join(root, "docs", "findings", name), "rb") as b:
                     self.assertEqual(a.read(), b.read())
 
-    def test_detectable_is_judged_on_the_twin_differences(self):
-        # Both cases: mahalanobis at the best layer 0.850 on the quirky models (>= 0.75); the twins
-        # score 0.10 lower (interval [0.05, 0.15]) or 0.02 lower (interval [-0.03, 0.07]).
-        for gap, here, verdict in [
-                (0.10, "aggregate difference model − twin +0.100 on average, interval above 0 for 2 of 2", "**reproduced**"),
-                (0.02, "aggregate difference model − twin +0.020 on average, interval above 0 for 0 of 2",
-                 "**not as a finding about mechanisms**: their twins score about as high")]:
-            with self.subTest(gap=gap), tempfile.TemporaryDirectory() as root:
-                self.make(root, gap=gap)
-                p = self.run_script(root)
-                self.assertEqual(p.returncode, 0, p.stderr)
-                self.assertIn("| Arithmetic quirks are detectable (high AUROC at middle layers) | mahalanobis at the best "
-                              f"layer on the quirky models 0.850 (a middle layer for 2 of 2); {here} | {verdict} |", self.page(root))
+    def test_refuses_a_bundle_without_the_reports_findings_table(self):
+        with tempfile.TemporaryDirectory() as root:
+            self.make(root, drop="findings.csv")
+            self.assertRefused(root, "publishes no results/report/tables/findings.csv")
 
     def test_refuses_a_duplicate_row(self):
         with tempfile.TemporaryDirectory() as root:
