@@ -259,7 +259,10 @@ struct ReportData {
     var logitPoints: [(ModelDataset, LogitMeasures, Double)] {
         outputs.compactMap { o in
             guard let md = o.md, let m = LogitMeasures.compute(o.table) else { return nil }
-            let s = separationRows.filter { $0.md == md }.map { $0.s }
+            // The separation of this instance's own model: a twin's outputs pair with the twin's
+            // separation rows, not its quirky model's (the axes both name must agree).
+            let axes = Dictionary(ReportInputs.instanceAssignment(o.name), uniquingKeysWith: { a, _ in a })
+            let s = separationRows.filter { $0.md == md && ExtraColumns.compatible($0.extras, axes) }.map { $0.s }
             guard let peak = s.max() else { return nil }
             return (md, m, peak)
         }
