@@ -1,4 +1,5 @@
-// Grouped bar chart: one cluster per category, one bar per group, optional error bars.
+// Grouped bar chart: one cluster per category, one bar per group, optional error bars, and the
+// value axis's reference lines drawn across.
 
 /// One group of bars (one value per category).
 public struct BarGroup: Sendable {
@@ -62,6 +63,7 @@ public struct BarChart: Chart {
             return
         }
         ys.add(0)
+        for r in yAxis.references { ys.add(r.value) }
         let legend = groups.count > 1 || groups.contains(where: { !$0.name.isEmpty })
             ? groups.enumerated().map { LegendEntry(label: $1.name, color: Palette.series($0), mark: .box) } : []
         let layout = PanelLayout(frame: frame, title: title, legend: legend)
@@ -110,6 +112,7 @@ public struct BarChart: Chart {
         }
         svg.element("line", [("x1", SVGNumber.format(plot.x)), ("y1", SVGNumber.format(zero)), ("x2", SVGNumber.format(plot.maxX)),
                              ("y2", SVGNumber.format(zero)), ("stroke", "#333333")])
+        layout.drawReferences(x: nil, xAxis: nil, y: sy, yAxis: yAxis, into: &svg)
         Legend.draw(legend, x: layout.legendX, y: plot.y, into: &svg)
         layout.drawFootnote(PanelLayout.omittedNote(omitted), into: &svg)
     }
