@@ -66,7 +66,10 @@ public struct BarChart: Chart {
         for r in yAxis.references { ys.add(r.value) }
         let legend = groups.count > 1 || groups.contains(where: { !$0.name.isEmpty })
             ? groups.enumerated().map { LegendEntry(label: $1.name, color: Palette.series($0), mark: .box) } : []
-        let layout = PanelLayout(frame: frame, title: title, legend: legend)
+        // Category labels too wide for their band are rotated, below a deeper bottom margin.
+        let narrow = PanelLayout(frame: frame, title: title, legend: legend).plot.width / Double(categories.count)
+        let rotate = categories.contains { TextMetrics.width($0, fontSize: 11) > narrow - 4 }
+        let layout = PanelLayout(frame: frame, title: title, legend: legend, bottomMargin: rotate ? 86 : 46)
         let plot = layout.plot
         let sy = ys.scale(yAxis, range: (plot.maxY, plot.y))
         PanelLayout.drawTitle(title, frame: frame, into: &svg)
@@ -79,7 +82,6 @@ public struct BarChart: Chart {
             svg.text(sy.label(t), [("x", SVGNumber.format(plot.x - 6)), ("y", SVGNumber.format(py + 4)), ("text-anchor", "end")])
         }
         let band = plot.width / Double(categories.count)
-        let rotate = categories.contains { TextMetrics.width($0, fontSize: 11) > band - 4 }
         for (i, c) in categories.enumerated() {
             let cx = plot.x + band * (Double(i) + 0.5)
             let ly = plot.maxY + 15
@@ -89,7 +91,7 @@ public struct BarChart: Chart {
             } else {
                 attrs.append(("text-anchor", "middle"))
             }
-            svg.text(TextMetrics.truncate(c, width: rotate ? 100 : band, fontSize: 11), attrs)
+            svg.text(TextMetrics.truncateMiddle(c, width: rotate ? 140 : band, fontSize: 11), attrs)
         }
         layout.drawFrame(into: &svg)
         layout.drawAxisTitles(xLabel: rotate ? "" : xLabel, yLabel: yAxis.label, into: &svg)

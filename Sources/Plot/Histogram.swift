@@ -100,7 +100,7 @@ public struct Histogram: Chart {
         let sx = Scale(kind: .linear, lo: edges.first!, hi: edges.last!, range: (layout.plot.x, layout.plot.maxX),
                        fixed: range.map { _ in edges.first!...edges.last! })
         let top = heights.joined().max() ?? 0
-        let sy = Scale(kind: .linear, lo: 0, hi: top > 0 ? top : 1, range: (layout.plot.maxY, layout.plot.y))
+        let sy = Scale(kind: .linear, lo: 0, hi: top > 0 ? top : 1, range: (layout.plot.maxY, layout.plot.y), integerTicks: !density)
         PanelLayout.drawTitle(title, frame: frame, into: &svg)
         layout.drawAxes(x: sx, y: sy, xLabel: xLabel, yLabel: density ? "density" : "count", into: &svg)
         let zero = sy.map(0)

@@ -61,6 +61,7 @@ struct PanelLayout {
         let lines = yAxis.references.filter { inside(y, $0.value) }.map { (false, $0, y.map($0.value)) }
             + (x.flatMap { sx in xAxis?.references.filter { inside(sx, $0.value) }.map { (true, $0, sx.map($0.value)) } } ?? [])
         guard !lines.isEmpty else { return }
+        // Labels get a white halo so they stay legible over bars and lines.
         svg.open("g", [("class", "references"), ("font-size", "10"), ("fill", "#555555")])
         for (vertical, r, p) in lines {
             let (x1, y1, x2, y2) = vertical ? (p, plot.y, p, plot.maxY) : (plot.x, p, plot.maxX, p)
@@ -70,7 +71,8 @@ struct PanelLayout {
             if !r.label.isEmpty {
                 let at = vertical ? [("x", SVGNumber.format(p + 3)), ("y", SVGNumber.format(plot.y + 10))]
                     : [("x", SVGNumber.format(plot.maxX - 3)), ("y", SVGNumber.format(p - 3)), ("text-anchor", "end")]
-                svg.text(r.label, [("class", "reference-label")] + at)
+                svg.text(r.label, [("class", "reference-label")] + at
+                         + [("stroke", "#ffffff"), ("stroke-width", "3"), ("paint-order", "stroke")])
             }
         }
         svg.close()

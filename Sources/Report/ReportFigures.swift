@@ -83,50 +83,61 @@ public enum ReportFigures {
         }
     }
 
-    /// Figures 1: AUROC per layer, one panel per model and dataset, one line per series (a
-    /// detector and its sweep axis values, e.g. `mahalanobis seed=0`) with its bootstrap 95%
-    /// interval as a band.
+    /// The sweep axis values of an AUROC row's series (`bob_rule=quirky`; "" when none): rows
+    /// of one instance share a panel, so each detector keeps one colour and a short legend entry.
+    static func instance(_ r: AurocRow) -> String {
+        String(r.series.dropFirst(r.detector.count)).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// Figures 1: AUROC per layer, one panel per model, dataset and sweep instance (e.g. a quirky
+    /// model and its twin side by side), one line per detector with its bootstrap 95% interval as
+    /// a band.
     static func aurocPerLayer(_ d: ReportData) -> ReportFigure {
         figure("auroc-per-layer", "AUROC per layer",
-               "AUROC (subset: all test points) of each detector at each layer, one panel per model and dataset; shaded bands are bootstrap 95% intervals. The dashed line is chance (0.5).") {
+               "AUROC (subset: all test points) of each detector at each layer, one panel per model and dataset (and sweep instance); shaded bands are bootstrap 95% intervals. The dashed line is chance (0.5).") {
             guard d.auroc != nil else { throw Unavailable("no auroc table was given") }
             let rows = d.aurocRows.filter { $0.subset == "all" && $0.layer != nil }
             guard !rows.isEmpty else { throw Unavailable("the auroc table has no per-layer rows with subset 'all'") }
             var panels: [Chart] = []
-            for md in ReportData.unique(rows.map(\.md)) {
+            for g in ReportData.unique(rows.map { Group(md: $0.md, extras: instance($0)) }) {
                 var series: [LineSeries] = []
-                for det in ReportData.unique(rows.map(\.series)) {
-                    let pts = rows.filter { $0.md == md && $0.series == det }.sorted { $0.layer! < $1.layer! }
+                for det in ReportData.unique(rows.map(\.detector)) {
+                    let pts = rows.filter { $0.md == g.md && instance($0) == g.extras && $0.detector == det }.sorted { $0.layer! < $1.layer! }
                     guard !pts.isEmpty else { continue }
                     let lo = pts.map { $0.ciLow ?? $0.auroc ?? .nan }, hi = pts.map { $0.ciHigh ?? $0.auroc ?? .nan }
                     series.append(LineSeries(name: det, x: pts.map { Double($0.layer!) }, y: pts.map { $0.auroc ?? .nan },
                                              band: (lower: lo, upper: hi)))
                 }
-                panels.append(try LineChart(title: md.label, series: series, xAxis: layerAxis, yAxis: aurocAxis()))
+                panels.append(try LineChart(title: g.label, series: series, xAxis: layerAxis, yAxis: aurocAxis()))
             }
             return Figure(panels: panels, columns: 2).svg()
         }
     }
 
-    /// Figure 2: AUROC of the layer-aggregated score, one bar per series, per model and dataset.
+    /// Figure 2: AUROC of the layer-aggregated score, one bar per detector, per model and dataset;
+    /// one panel per sweep instance.
     static func aurocAggregate(_ d: ReportData) -> ReportFigure {
         figure("auroc-aggregate", "Aggregated AUROC",
-               "AUROC of the layer-aggregated score (layer = aggregate, subset all) per model and dataset; error bars show half the width of the bootstrap 95% interval; the dashed line is chance (0.5).") {
+               "AUROC of the layer-aggregated score (layer = aggregate, subset all) per model and dataset, one panel per sweep instance; error bars show half the width of the bootstrap 95% interval; the dashed line is chance (0.5).") {
             guard d.auroc != nil else { throw Unavailable("no auroc table was given") }
             let rows = d.aurocRows.filter { $0.subset == "all" && $0.isAggregate }
             guard !rows.isEmpty else { throw Unavailable("the auroc table has no rows with layer 'aggregate' and subset 'all'") }
-            let mds = ReportData.unique(rows.map(\.md))
-            let groups = ReportData.unique(rows.map(\.series)).map { det -> BarGroup in
-                let r = mds.map { md in rows.first { $0.md == md && $0.series == det } }
-                return BarGroup(name: det, values: r.map { $0?.auroc ?? .nan },
-                                errors: r.map { x in
-                                    guard let x, let l = x.ciLow, let h = x.ciHigh else { return .nan }
-                                    return (h - l) / 2
-                                })
+            var panels: [Chart] = []
+            for inst in ReportData.unique(rows.map(instance)) {
+                let mine = rows.filter { instance($0) == inst }
+                let mds = ReportData.unique(mine.map(\.md))
+                let groups = ReportData.unique(mine.map(\.detector)).map { det -> BarGroup in
+                    let r = mds.map { md in mine.first { $0.md == md && $0.detector == det } }
+                    return BarGroup(name: det, values: r.map { $0?.auroc ?? .nan },
+                                    errors: r.map { x in
+                                        guard let x, let l = x.ciLow, let h = x.ciHigh else { return .nan }
+                                        return (h - l) / 2
+                                    })
+                }
+                panels.append(try BarChart(title: inst.isEmpty ? "Aggregated AUROC" : "Aggregated AUROC, \(inst)", categories: mds.map(\.label),
+                                           groups: groups, xLabel: "model / dataset", yAxis: aurocAxis()))
             }
-            let chart = try BarChart(title: "Aggregated AUROC", categories: mds.map(\.label), groups: groups,
-                                     xLabel: "model / dataset", yAxis: aurocAxis())
-            return Figure(panels: [chart], columns: 1, panelWidth: 900, panelHeight: 380).svg()
+            return Figure(panels: panels, columns: 1, panelWidth: 900, panelHeight: 380).svg()
         }
     }
 
