@@ -1,4 +1,5 @@
-// Grouped bar chart: one cluster per category, one bar per group, optional error bars.
+// Grouped bar chart: one cluster per category, one bar per group, optional error bars, and the
+// value axis's reference lines drawn across.
 
 /// One group of bars (one value per category).
 public struct BarGroup: Sendable {
@@ -62,9 +63,13 @@ public struct BarChart: Chart {
             return
         }
         ys.add(0)
+        for r in yAxis.references { ys.add(r.value) }
         let legend = groups.count > 1 || groups.contains(where: { !$0.name.isEmpty })
             ? groups.enumerated().map { LegendEntry(label: $1.name, color: Palette.series($0), mark: .box) } : []
-        let layout = PanelLayout(frame: frame, title: title, legend: legend)
+        // Category labels too wide for their band are rotated, below a deeper bottom margin.
+        let narrow = PanelLayout(frame: frame, title: title, legend: legend).plot.width / Double(categories.count)
+        let rotate = categories.contains { TextMetrics.width($0, fontSize: 11) > narrow - 4 }
+        let layout = PanelLayout(frame: frame, title: title, legend: legend, bottomMargin: rotate ? 86 : 46)
         let plot = layout.plot
         let sy = ys.scale(yAxis, range: (plot.maxY, plot.y))
         PanelLayout.drawTitle(title, frame: frame, into: &svg)
@@ -77,7 +82,6 @@ public struct BarChart: Chart {
             svg.text(sy.label(t), [("x", SVGNumber.format(plot.x - 6)), ("y", SVGNumber.format(py + 4)), ("text-anchor", "end")])
         }
         let band = plot.width / Double(categories.count)
-        let rotate = categories.contains { TextMetrics.width($0, fontSize: 11) > band - 4 }
         for (i, c) in categories.enumerated() {
             let cx = plot.x + band * (Double(i) + 0.5)
             let ly = plot.maxY + 15
@@ -87,7 +91,7 @@ public struct BarChart: Chart {
             } else {
                 attrs.append(("text-anchor", "middle"))
             }
-            svg.text(TextMetrics.truncate(c, width: rotate ? 100 : band, fontSize: 11), attrs)
+            svg.text(TextMetrics.truncateMiddle(c, width: rotate ? 140 : band, fontSize: 11), attrs)
         }
         layout.drawFrame(into: &svg)
         layout.drawAxisTitles(xLabel: rotate ? "" : xLabel, yLabel: yAxis.label, into: &svg)
@@ -110,6 +114,7 @@ public struct BarChart: Chart {
         }
         svg.element("line", [("x1", SVGNumber.format(plot.x)), ("y1", SVGNumber.format(zero)), ("x2", SVGNumber.format(plot.maxX)),
                              ("y2", SVGNumber.format(zero)), ("stroke", "#333333")])
+        layout.drawReferences(x: nil, xAxis: nil, y: sy, yAxis: yAxis, into: &svg)
         Legend.draw(legend, x: layout.legendX, y: plot.y, into: &svg)
         layout.drawFootnote(PanelLayout.omittedNote(omitted), into: &svg)
     }

@@ -19,8 +19,11 @@ struct DataExtent {
 
     var isEmpty: Bool { lo > hi }
 
-    /// A scale over the extent (or the axis's fixed domain), mapped onto `range`.
+    /// A scale over the extent and the axis's reference values (or the axis's fixed domain),
+    /// mapped onto `range`, with integer ticks when the axis asks for them.
     func scale(_ axis: AxisSpec, range: (Double, Double)) -> Scale {
-        Scale(kind: axis.scale, lo: lo, hi: hi, range: range, fixed: axis.domain)
+        var e = self
+        for r in axis.references { e.add(r.value) }
+        return Scale(kind: axis.scale, lo: e.lo, hi: e.hi, range: range, fixed: axis.domain, integerTicks: axis.integerTicks)
     }
 }

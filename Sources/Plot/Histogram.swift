@@ -1,4 +1,4 @@
-// Histogram: several series counted over one shared set of bins and drawn overlaid.
+// Histogram: several series counted over one shared set of bins and drawn overlaid as outlines.
 
 /// One set of samples.
 public struct HistogramSeries: Sendable {
@@ -12,7 +12,8 @@ public struct HistogramSeries: Sendable {
     }
 }
 
-/// Overlaid histograms with shared bins (translucent fills and a step outline per series).
+/// Overlaid histograms with shared bins, each drawn as a step outline in its series colour: no
+/// fills, so overlaps show no colour the legend's line swatches do not.
 public struct Histogram: Chart {
     public var title: String
     public var series: [HistogramSeries]
@@ -94,12 +95,12 @@ public struct Histogram: Chart {
             acc + Self.counts(series[k].values, edges: edges).reduce(0, +)
         }
         let legend = series.contains { !$0.name.isEmpty }
-            ? series.enumerated().map { LegendEntry(label: $1.name, color: Palette.series($0), mark: .box) } : []
+            ? series.enumerated().map { LegendEntry(label: $1.name, color: Palette.series($0), mark: .line) } : []
         let layout = PanelLayout(frame: frame, title: title, legend: legend)
         let sx = Scale(kind: .linear, lo: edges.first!, hi: edges.last!, range: (layout.plot.x, layout.plot.maxX),
                        fixed: range.map { _ in edges.first!...edges.last! })
         let top = heights.joined().max() ?? 0
-        let sy = Scale(kind: .linear, lo: 0, hi: top > 0 ? top : 1, range: (layout.plot.maxY, layout.plot.y))
+        let sy = Scale(kind: .linear, lo: 0, hi: top > 0 ? top : 1, range: (layout.plot.maxY, layout.plot.y), integerTicks: !density)
         PanelLayout.drawTitle(title, frame: frame, into: &svg)
         layout.drawAxes(x: sx, y: sy, xLabel: xLabel, yLabel: density ? "density" : "count", into: &svg)
         let zero = sy.map(0)
@@ -109,15 +110,11 @@ public struct Histogram: Chart {
             var outline: [String] = ["\(SVGNumber.format(sx.map(edges[0]))),\(SVGNumber.format(zero))"]
             for i in 0..<bins {
                 let x0 = sx.map(edges[i]), x1 = sx.map(edges[i + 1]), y = sy.map(h[i])
-                if h[i] > 0 {
-                    svg.element("rect", Rect(x: x0, y: y, width: x1 - x0, height: zero - y).attributes
-                                + [("fill", color), ("fill-opacity", "0.35")])
-                }
                 outline.append("\(SVGNumber.format(x0)),\(SVGNumber.format(y))")
                 outline.append("\(SVGNumber.format(x1)),\(SVGNumber.format(y))")
             }
             outline.append("\(SVGNumber.format(sx.map(edges[bins]))),\(SVGNumber.format(zero))")
-            svg.element("polyline", [("points", outline.joined(separator: " ")), ("fill", "none"), ("stroke", color), ("stroke-width", "1.5")])
+            svg.element("polyline", [("points", outline.joined(separator: " ")), ("fill", "none"), ("stroke", color), ("stroke-width", "2")])
             svg.close()
         }
         Legend.draw(legend, x: layout.legendX, y: layout.plot.y, into: &svg)

@@ -1,4 +1,5 @@
-// Line chart: several series against a shared x axis, each with an optional error band.
+// Line chart: several series against a shared x axis, each with an optional error band, over
+// the axes' reference lines.
 
 /// One line.
 public struct LineSeries: Sendable {
@@ -70,6 +71,7 @@ public struct LineChart: Chart {
         let sy = ys.scale(yAxis, range: (layout.plot.maxY, layout.plot.y))
         PanelLayout.drawTitle(title, frame: frame, into: &svg)
         layout.drawAxes(x: sx, y: sy, xLabel: xAxis.label, yLabel: yAxis.label, into: &svg)
+        layout.drawReferences(x: sx, xAxis: xAxis, y: sy, yAxis: yAxis, into: &svg)
         let clip = layout.clip(into: &svg)
         svg.open("g", [("clip-path", clip)])
         for (k, s) in series.enumerated() {

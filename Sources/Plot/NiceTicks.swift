@@ -23,9 +23,10 @@ public enum NiceTicks {
     }
 
     /// The domain extended outward to the nearest ticks, and the ticks inside it.
-    public static func linear(_ lo: Double, _ hi: Double, target: Int = 5) -> (domain: (Double, Double), ticks: [Double], step: Double) {
+    /// `minStep` bounds the step from below (1 for integer ticks).
+    public static func linear(_ lo: Double, _ hi: Double, target: Int = 5, minStep: Double = 0) -> (domain: (Double, Double), ticks: [Double], step: Double) {
         let (a, b) = widen(lo, hi)
-        let s = step(span: b - a, target: target)
+        let s = max(step(span: b - a, target: target), minStep)
         // Tolerate rounding: a value within 1e-9 steps of a tick counts as on it.
         let first = (a / s + 1e-9).rounded(.down)
         let last = (b / s - 1e-9).rounded(.up)
@@ -37,9 +38,10 @@ public enum NiceTicks {
     }
 
     /// Ticks within [lo, hi] (no domain extension), for a fixed domain.
-    public static func linearInside(_ lo: Double, _ hi: Double, target: Int = 5) -> (ticks: [Double], step: Double) {
+    /// `minStep` bounds the step from below (1 for integer ticks).
+    public static func linearInside(_ lo: Double, _ hi: Double, target: Int = 5, minStep: Double = 0) -> (ticks: [Double], step: Double) {
         let (a, b) = widen(lo, hi)
-        let s = step(span: b - a, target: target)
+        let s = max(step(span: b - a, target: target), minStep)
         let first = (a / s - 1e-9).rounded(.up)
         let last = (b / s + 1e-9).rounded(.down)
         guard first <= last else { return ([], s) }

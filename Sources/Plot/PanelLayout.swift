@@ -51,6 +51,39 @@ struct PanelLayout {
         svg.close()
     }
 
+    /// Dashed reference lines across the plot at the reference values of the axes inside their
+    /// domains (horizontal for the y axis, vertical for the x axis), each with its label at the
+    /// line's end.
+    func drawReferences(x: Scale?, xAxis: AxisSpec?, y: Scale, yAxis: AxisSpec, into svg: inout SVGWriter) {
+        func inside(_ s: Scale, _ v: Double) -> Bool {
+            s.accepts(v) && v >= min(s.domain.0, s.domain.1) && v <= max(s.domain.0, s.domain.1)
+        }
+        let lines = yAxis.references.filter { inside(y, $0.value) }.map { (false, $0, y.map($0.value)) }
+            + (x.flatMap { sx in xAxis?.references.filter { inside(sx, $0.value) }.map { (true, $0, sx.map($0.value)) } } ?? [])
+        guard !lines.isEmpty else { return }
+        // Labels get a white halo so they stay legible over bars and lines.
+        svg.open("g", [("class", "references"), ("font-size", "10"), ("fill", "#555555")])
+        for (vertical, r, p) in lines {
+            let (x1, y1, x2, y2) = vertical ? (p, plot.y, p, plot.maxY) : (plot.x, p, plot.maxX, p)
+            svg.element("line", [("class", "reference"), ("x1", SVGNumber.format(x1)), ("y1", SVGNumber.format(y1)),
+                                 ("x2", SVGNumber.format(x2)), ("y2", SVGNumber.format(y2)), ("stroke", "#555555"),
+                                 ("stroke-width", "1.2"), ("stroke-dasharray", "5 4")])
+            if !r.label.isEmpty {
+                let at = vertical ? [("x", SVGNumber.format(p + 3)), ("y", SVGNumber.format(plot.y + 10))]
+                    : [("x", SVGNumber.format(plot.maxX - 3)), ("y", SVGNumber.format(p - 3)), ("text-anchor", "end")]
+                svg.text(r.label, [("class", "reference-label")] + at
+                         + [("stroke", "#ffffff"), ("stroke-width", "3"), ("paint-order", "stroke")])
+            }
+        }
+        svg.close()
+    }
+
+    /// A short text in the plot's top-left corner (a fit's R², or why no fit is drawn).
+    func drawCornerNote(_ text: String, className: String, into svg: inout SVGWriter) {
+        svg.text(text, [("x", SVGNumber.format(plot.x + 8)), ("y", SVGNumber.format(plot.y + 16)),
+                        ("font-size", "12"), ("class", className)])
+    }
+
     /// The plot area's outline (left and bottom axis lines).
     func drawFrame(into svg: inout SVGWriter) {
         svg.element("polyline", [("points", "\(SVGNumber.format(plot.x)),\(SVGNumber.format(plot.y)) \(SVGNumber.format(plot.x)),\(SVGNumber.format(plot.maxY)) \(SVGNumber.format(plot.maxX)),\(SVGNumber.format(plot.maxY))"),

@@ -24,17 +24,20 @@ public struct Scale: Sendable, Equatable {
     }
 
     /// A scale fitted to data extent `lo...hi`: the domain is extended to nice ticks unless
-    /// `fixed` gives it. Log scales need `lo > 0`.
-    public init(kind: ScaleKind, lo: Double, hi: Double, range: (Double, Double), fixed: ClosedRange<Double>? = nil, target: Int = 5) {
+    /// `fixed` gives it. Log scales need `lo > 0`. `integerTicks` keeps linear ticks on integers
+    /// (a step of at least 1; 1-2-5 steps of 1 and more are integers).
+    public init(kind: ScaleKind, lo: Double, hi: Double, range: (Double, Double), fixed: ClosedRange<Double>? = nil, target: Int = 5,
+                integerTicks: Bool = false) {
+        let minStep = integerTicks ? 1.0 : 0
         self.kind = kind
         self.range = range
         switch kind {
         case .linear:
             if let fixed {
                 domain = NiceTicks.widen(fixed.lowerBound, fixed.upperBound)
-                (ticks, step) = NiceTicks.linearInside(domain.0, domain.1, target: target)
+                (ticks, step) = NiceTicks.linearInside(domain.0, domain.1, target: target, minStep: minStep)
             } else {
-                let t = NiceTicks.linear(lo, hi, target: target)
+                let t = NiceTicks.linear(lo, hi, target: target, minStep: minStep)
                 domain = t.domain
                 ticks = t.ticks
                 step = t.step

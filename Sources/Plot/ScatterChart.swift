@@ -1,4 +1,5 @@
-// Scatter chart with an optional fitted curve and its R^2 shown in the corner.
+// Scatter chart with optional point labels, an optional fitted curve and its R^2 shown in the
+// corner (or a note saying why no fit is drawn), over the axes' reference lines.
 
 import Foundation
 
@@ -7,12 +8,15 @@ public struct ScatterSeries: Sendable {
     public var name: String
     public var x: [Double]
     public var y: [Double]
+    /// A short text written beside each point (same length as x), or nil.
+    public var labels: [String]?
 
     /// Creates a series.
-    public init(name: String, x: [Double], y: [Double]) {
+    public init(name: String, x: [Double], y: [Double], labels: [String]? = nil) {
         self.name = name
         self.x = x
         self.y = y
+        self.labels = labels
     }
 }
 
@@ -59,14 +63,21 @@ public struct ScatterChart: Chart {
     public var title: String
     public var series: [ScatterSeries]
     public var fit: FittedCurve?
+    /// Text shown in the corner instead of an R² (e.g. why no fit is drawn), or nil.
+    public var note: String?
     public var xAxis: AxisSpec
     public var yAxis: AxisSpec
 
-    /// Creates a chart; throws when x and y lengths differ.
-    public init(title: String, series: [ScatterSeries], fit: FittedCurve? = nil,
+    /// Creates a chart; throws when x, y and label lengths differ.
+    public init(title: String, series: [ScatterSeries], fit: FittedCurve? = nil, note: String? = nil,
                 xAxis: AxisSpec = AxisSpec(), yAxis: AxisSpec = AxisSpec()) throws {
         for s in series where s.x.count != s.y.count {
             throw PlotError.lengthMismatch(chart: "scatter chart \"\(title)\"", field: "\(s.name).y", expected: s.x.count, found: s.y.count)
+        }
+        for s in series {
+            if let l = s.labels, l.count != s.x.count {
+                throw PlotError.lengthMismatch(chart: "scatter chart \"\(title)\"", field: "\(s.name).labels", expected: s.x.count, found: l.count)
+            }
         }
         if let fit, fit.x.count != fit.y.count {
             throw PlotError.lengthMismatch(chart: "scatter chart \"\(title)\"", field: "\(fit.name).y", expected: fit.x.count, found: fit.y.count)
@@ -74,6 +85,7 @@ public struct ScatterChart: Chart {
         self.title = title
         self.series = series
         self.fit = fit
+        self.note = note
         self.xAxis = xAxis
         self.yAxis = yAxis
     }
@@ -99,6 +111,7 @@ public struct ScatterChart: Chart {
         let sy = ys.scale(yAxis, range: (layout.plot.maxY, layout.plot.y))
         PanelLayout.drawTitle(title, frame: frame, into: &svg)
         layout.drawAxes(x: sx, y: sy, xLabel: xAxis.label, yLabel: yAxis.label, into: &svg)
+        layout.drawReferences(x: sx, xAxis: xAxis, y: sy, yAxis: yAxis, into: &svg)
         let clip = layout.clip(into: &svg)
         svg.open("g", [("clip-path", clip)])
         for (k, s) in series.enumerated() {
@@ -117,10 +130,18 @@ public struct ScatterChart: Chart {
             }
         }
         svg.close()
+        var points: [(x: Double, y: Double, text: String)] = []
+        for s in series {
+            guard let labels = s.labels else { continue }
+            for (i, (a, b)) in zip(s.x, s.y).enumerated() where sx.accepts(a) && sy.accepts(b) && !labels[i].isEmpty {
+                points.append((sx.map(a), sy.map(b), labels[i]))
+            }
+        }
+        PointLabels.draw(PointLabels.place(points, in: layout.plot), into: &svg)
         if let r2 = fit?.rSquared {
-            let text = r2.isFinite ? "R² = " + SVGNumber.format(r2, decimals: 3) : "R² undefined"
-            svg.text(text, [("x", SVGNumber.format(layout.plot.x + 8)), ("y", SVGNumber.format(layout.plot.y + 16)),
-                            ("font-size", "12"), ("class", "r-squared")])
+            layout.drawCornerNote(r2.isFinite ? "R² = " + SVGNumber.format(r2, decimals: 3) : "R² undefined", className: "r-squared", into: &svg)
+        } else if let note {
+            layout.drawCornerNote(note, className: "fit-note", into: &svg)
         }
         Legend.draw(legend, x: layout.legendX, y: layout.plot.y, into: &svg)
         layout.drawFootnote(PanelLayout.omittedNote(omitted), into: &svg)

@@ -34,14 +34,15 @@ final class ReportFiguresTests: XCTestCase {
         XCTAssertTrue(by["auroc-per-layer"]!.contains("gpt2s / subtraction"))
         // Aggregated: 2 categories x 2 detectors bars.
         XCTAssertTrue(by["auroc-aggregate"]!.contains("sae-l0"))
-        // Losses: 2 categories x (4 groups + baseline) bars; the baseline group is labelled.
-        XCTAssertTrue(by["losses"]!.contains("50/50 baseline (ln 2)"))
+        // Losses: the ln 2 baseline is a labelled line (its own test checks where).
+        XCTAssertTrue(by["losses"]!.contains(">\(ReportFigures.lnTwoLabel)</text>"))
         // AUROC vs quirkiness: one point per model/dataset and detector.
         XCTAssertEqual(count(by["auroc-vs-quirkiness"]!, "r=\"3.5\""), 4)
-        // AUROC vs separation: 2 detectors x 2 datasets x 4 layers points, plus an S-curve with R².
+        // AUROC vs separation: 2 detectors x 2 datasets x 4 layers points, a panel and an S-curve
+        // with its R² per detector.
         XCTAssertEqual(count(by["auroc-vs-separation"]!, "r=\"3.5\""), 16)
-        XCTAssertTrue(by["auroc-vs-separation"]!.contains("AUROC vs separation (S-curve fitted to mahalanobis)"))
-        XCTAssertTrue(by["auroc-vs-separation"]!.contains("R² = "))
+        XCTAssertTrue(by["auroc-vs-separation"]!.contains("AUROC vs separation: mahalanobis</text>"))
+        XCTAssertEqual(count(by["auroc-vs-separation"]!, "class=\"r-squared\">R² = "), 2)
         // Separation vs logits: three panels each with two points.
         XCTAssertEqual(count(by["separation-vs-logits"]!, "r=\"3.5\""), 6)
     }

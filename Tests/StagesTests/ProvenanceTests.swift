@@ -99,6 +99,6 @@ final class ProvenanceTests: XCTestCase {
         XCTAssertEqual(summary.header.prefix(5).map { $0 }, ["model", "dataset", "detector", "seed", "mean_auroc"])
         XCTAssertEqual(summary.records.map { $0["seed"]! + ":" + $0["aggregate_auroc"]! }, ["0:0.6000", "1:0.9000"])
         let svg = ReportFigures.aurocPerLayer(ReportData(inputs)).svg ?? ""
-        XCTAssertTrue(svg.contains("maha seed=0") && svg.contains("maha seed=1"), "two series in the legend")
+        XCTAssertTrue(svg.contains(">m / d seed=0</text>") && svg.contains(">m / d seed=1</text>"), "a panel per seed")
     }
 }
