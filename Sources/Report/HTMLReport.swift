@@ -16,8 +16,8 @@ public enum HTMLReport {
     /// Writes `index.html`, `figures/<id>.svg` (available figures only) and `tables/*.csv`
     /// (the summary and each input table) under `directory`. Returns the figures.
     @discardableResult
-    public static func write(_ inputs: ReportInputs, to directory: String, fitDetector: String = "mahalanobis") throws -> [ReportFigure] {
-        let figures = ReportFigures.all(inputs, fitDetector: fitDetector)
+    public static func write(_ inputs: ReportInputs, to directory: String) throws -> [ReportFigure] {
+        let figures = ReportFigures.all(inputs)
         let summary = ReportSummary.table(inputs)
         let fm = FileManager.default
         try fm.createDirectory(atPath: directory + "/figures", withIntermediateDirectories: true)

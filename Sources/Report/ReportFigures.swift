@@ -29,13 +29,14 @@ public enum ReportFigures {
     /// The label of the losses' ln 2 line.
     public static let lnTwoLabel = "ln 2: 50/50 guess"
 
-    /// Every figure, in report order. `fitDetector` names the detector whose panels come first in
-    /// AUROC vs separation and in the twins figure (every detector gets its own S-curve fit).
-    public static func all(_ inputs: ReportInputs, fitDetector: String = "mahalanobis") -> [ReportFigure] {
+    /// Every figure, in report order. `first` names the detector whose panels come first in AUROC
+    /// vs separation and in the twins figure (every detector gets its own S-curve fit): the
+    /// reference detector of the section-9 findings.
+    public static func all(_ inputs: ReportInputs, first: String = ReportFindings.reference) -> [ReportFigure] {
         let data = ReportData(inputs)
         return [aurocPerLayer(data), aurocAggregate(data), logOdds(data), aurocVsQuirkiness(data),
-                losses(data), aurocVsSeparation(data, first: fitDetector), separationVsLogits(data)]
-            + (inputs.twins == nil ? [] : [ReportTwins.figure(inputs, first: fitDetector)])
+                losses(data), aurocVsSeparation(data, first: first), separationVsLogits(data)]
+            + (inputs.twins == nil ? [] : [ReportTwins.figure(inputs, first: first)])
     }
 
     /// Chance level of an AUROC, drawn as a dashed line on every AUROC axis.

@@ -34,8 +34,6 @@ struct ReportCommand: ParsableCommand {
     var results: String?
     @Option(name: .shortAndLong, help: ArgumentHelp("Report directory (default: <results>/<pipeline>/report).", valueName: "dir"))
     var output: String?
-    @Option(name: .long, help: ArgumentHelp("Detector the AUROC-vs-separation S-curve is fitted to.", valueName: "name"))
-    var fitDetector: String = "mahalanobis"
 
     func run() throws {
         let plan = try pipelineOptions.plan(pipeline)
@@ -99,7 +97,7 @@ struct ReportCommand: ParsableCommand {
                              ("hosts", hosts.isEmpty ? "—" : hosts.joined(separator: ", ")),
                              ("latest stage started", latest.isEmpty ? "—" : latest)]
         inputs.notes = notes
-        let figures = try HTMLReport.write(inputs, to: out, fitDetector: fitDetector)
+        let figures = try HTMLReport.write(inputs, to: out)
         for n in notes { printError("note: \(n)") }
         let shown = figures.filter { $0.svg != nil }.count
         print("wrote \(out)/index.html (\(shown) of \(figures.count) figures)")

@@ -12,7 +12,7 @@ import XCTest
 
 final class ReportFigureFixesTests: XCTestCase {
     func figures(_ inputs: ReportInputs, first: String = "mahalanobis") -> [String: String] {
-        Dictionary(uniqueKeysWithValues: ReportFigures.all(inputs, fitDetector: first).compactMap { f in f.svg.map { (f.id, $0) } })
+        Dictionary(uniqueKeysWithValues: ReportFigures.all(inputs, first: first).compactMap { f in f.svg.map { (f.id, $0) } })
     }
 
     /// The sample tables with a `bob_rule` axis (every row once as quirky and once as truthful)

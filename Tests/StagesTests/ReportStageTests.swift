@@ -31,7 +31,7 @@ final class ReportStageTests: XCTestCase {
     func run(_ inputs: [String: [InputArtifact]], out: String) throws -> [String] {
         var logs: [String] = []
         let params = Params([("title", .string("Stage report")), ("vars", .map([("seed", .string("3"))])),
-                             ("provenance", .map([("host", .string("test-host"))])), ("fit_detector", .string("mahalanobis"))])
+                             ("provenance", .map([("host", .string("test-host"))]))])
         let ctx = StageContext(stageId: "report", params: params, inputs: inputs, paths: [:], outputDirectory: root + "/" + out,
                                workDirectory: root + "/work", scratchDirectory: root + "/scratch", logPath: root + "/log",
                                pipelineDirectory: root, cpus: 1, log: { logs.append($0) }, progress: { _, _ in }, isCancelled: { false })

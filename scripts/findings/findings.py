@@ -402,7 +402,7 @@ def numbers(results):
     rsep = pearson(x, y, f"separation difference vs {REFERENCE} twin difference per layer (results/separation.csv, results/twins.csv)")
     fig = os.path.join(results, "report", "figures")
     scurve = r_squared(os.path.join(fig, "auroc-vs-separation.svg"),
-                       [f"AUROC vs separation (S-curve fitted to {REFERENCE} bob_rule={QUIRKY})"])[0]
+                       [f"AUROC vs separation: {REFERENCE} bob_rule={QUIRKY}"])[0]
     logits = r_squared(os.path.join(fig, "separation-vs-logits.svg"),
                        ["S vs logit separation (labels)", "S vs logit variance", "S vs Alice–Bob logit separation"])
     out.append(f"\nHidden-state separation (`separation.csv`) per layer of the models: {min(sq):.3f}-{max(sq):.3f}; "

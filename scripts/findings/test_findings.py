@@ -99,7 +99,7 @@ class FindingsScriptTests(unittest.TestCase):
             if name != drop:
                 with open(os.path.join(res, name), "w") as f:
                     f.write("\n".join(lines) + "\n")
-        figures = {"auroc-vs-separation.svg": svg([("AUROC vs separation (S-curve fitted to mahalanobis bob_rule=quirky)", "0.900")]),
+        figures = {"auroc-vs-separation.svg": svg([("AUROC vs separation: mahalanobis bob_rule=quirky", "0.900")]),
                    "separation-vs-logits.svg": svg([("S vs logit separation (labels)", "0.100"), ("S vs logit variance", "0.200"),
                                                     ("S vs Alice–Bob logit separation", "0.300")]),
                    "twin-difference.svg": "<svg><text>twin difference</text></svg>"}

@@ -14,13 +14,12 @@ public struct ReportStage: StageKind {
     public let name = "report"
     public var writes: Set<Artifact>? { [] }
     public var acceptsPartialGather: Bool { true }
-    public let version = 3 // 3: twins input (figure, table); outputs panels labelled with their other axes
+    public let version = 4 // 4: issue 23 figures (chance lines, integer layer ticks, a panel per instance, an S-curve per detector), the quirkiness and section-9 tables, no fit_detector; 3: twins input (figure, table)
     public let summary = "Write a self-contained HTML report (figures, AUROC summary, params, timings) from result CSV tables."
     public let params: [ParamSpec] = [
         ParamSpec("title", .string, default: .string("madpipe report"), "Page title."),
         ParamSpec("vars", .stringMap, default: .map([]), "Pipeline vars or params to show, e.g. {seed: \"${seed}\"}."),
         ParamSpec("provenance", .stringMap, default: .map([]), "Provenance to show, e.g. {engine: 0.1.0, host: h, date: 2026-01-01}; not read from the clock, so outputs stay deterministic."),
-        ParamSpec("fit_detector", .string, default: .string("mahalanobis"), "Detector whose AUROC-vs-separation points the S-curve is fitted to (the first detector when absent)."),
     ]
     public let inputs: [InputSpec]? = [
         InputSpec("auroc", required: false, "auroc.csv (and best-layer.csv beside it, if any) from evaluation stages."),
@@ -37,7 +36,7 @@ public struct ReportStage: StageKind {
                                         params: context.params.stringMap("vars"), provenance: context.params.stringMap("provenance"))
         for n in inputs.notes { context.log("note: \(n)") }
         let dir = (context.outputDirectory as NSString).appendingPathComponent("report")
-        let figures = try HTMLReport.write(inputs, to: dir, fitDetector: context.params.string("fit_detector"))
+        let figures = try HTMLReport.write(inputs, to: dir)
         for f in figures where f.svg == nil { context.log("figure \(f.id) not available: \(f.unavailable ?? "")") }
         context.log("wrote report/index.html with \(figures.filter { $0.svg != nil }.count) of \(figures.count) figures")
     }
