@@ -94,7 +94,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
         .testTarget(name: "ModelsTests", dependencies: ["Base", "Models", "Numerics"],
                     resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
-        .testTarget(name: "PlotTests", dependencies: ["Plot"], swiftSettings: swiftSettings),
+        .testTarget(name: "PlotTests", dependencies: ["Plot", "ReportTestSupport"], swiftSettings: swiftSettings),
         // Test support: sample data shared by several test targets (never linked into madpipe).
         .target(name: "ReportTestSupport", dependencies: ["Base", "Report"], path: "Tests/ReportTestSupport",
                 swiftSettings: swiftSettings),

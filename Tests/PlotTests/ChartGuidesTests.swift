@@ -3,6 +3,7 @@
 // that look like their legend, a figure-wide legend row, and legend labels cut in the middle.
 
 import Foundation
+import ReportTestSupport
 import XCTest
 @testable import Plot
 

@@ -1,25 +1,25 @@
-// Test helper: the elements of an SVG document in document order, with their attributes and
-// (for text) their content, read with regular expressions: enough to assert where a chart put
-// its marks and what its texts say.
+// SVGScan (test support for PlotTests and ReportTests): the elements of an SVG
+// document in document order, with their attributes and (for text) their content, read with
+// regular expressions: enough to assert where a chart put its marks and what its texts say.
 
 import Foundation
 
 /// One element of an SVG document.
-struct SVGElement {
-    var name: String
-    var attributes: [String: String]
+public struct SVGElement {
+    public var name: String
+    public var attributes: [String: String]
     /// The text content of a `text` element ("" for others).
-    var text: String
+    public var text: String
 
-    subscript(_ attribute: String) -> String? { attributes[attribute] }
+    public subscript(_ attribute: String) -> String? { attributes[attribute] }
     /// A numeric attribute, or nil.
-    func number(_ attribute: String) -> Double? { attributes[attribute].flatMap(Double.init) }
+    public func number(_ attribute: String) -> Double? { attributes[attribute].flatMap(Double.init) }
 }
 
-enum SVGScan {
+public enum SVGScan {
     /// Opening tags (`<g ...>`, `<line .../>`, `<text ...>content</text>`) in document order;
     /// closing tags are skipped.
-    static func elements(_ svg: String) -> [SVGElement] {
+    public static func elements(_ svg: String) -> [SVGElement] {
         let tag = try! NSRegularExpression(pattern: #"<([a-zA-Z]+)((?:\s+[\w:-]+="[^"]*")*)\s*/?>(?:([^<]*)</text>)?"#)
         let attribute = try! NSRegularExpression(pattern: #"([\w:-]+)="([^"]*)""#)
         let ns = svg as NSString
@@ -35,13 +35,13 @@ enum SVGScan {
     }
 
     /// The document cut at each `<g class="panel">`: one element list per panel, in order.
-    static func panels(_ svg: String) -> [[SVGElement]] {
+    public static func panels(_ svg: String) -> [[SVGElement]] {
         svg.components(separatedBy: "<g class=\"panel\">").dropFirst().map { elements($0) }
     }
 
     /// The pixel height of the value `v` on a panel's y axis, interpolated from the first two y
     /// tick labels (right-aligned texts in the axes group, written 4 px below their tick).
-    static func y(of v: Double, in panel: [SVGElement]) -> Double? {
+    public static func y(of v: Double, in panel: [SVGElement]) -> Double? {
         let ticks = panel.filter { $0.name == "text" && $0["text-anchor"] == "end" && $0["class"] == nil && $0["transform"] == nil }
             .compactMap { t in Double(t.text).flatMap { value in t.number("y").map { (value, $0 - 4) } } }
         guard ticks.count >= 2, ticks[0].0 != ticks[1].0 else { return nil }
