@@ -18,7 +18,7 @@ public enum KeyBuilder {
             switch spec.type {
             case .path:
                 let p = instance.params.string(spec.name)
-                if !p.isEmpty { out.append((spec.name, abs(p), instance.location)) }
+                if !p.isEmpty { out.append((spec.name, spec.resolvePath?(p) ?? abs(p), instance.location)) }
             case .pathMap:
                 for (k, v) in instance.params.stringMap(spec.name) { out.append(("\(spec.name).\(k)", abs(v), instance.location)) }
             default: break

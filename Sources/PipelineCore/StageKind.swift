@@ -49,12 +49,19 @@ public struct ParamSpec: Sendable {
     /// nil means required.
     public var defaultValue: Value?
     public var doc: String
+    /// For a path param: the absolute path a symbolic value names (e.g. `builtin`, madpipe's own
+    /// copy of a resource), or nil for an ordinary path (relative to the pipeline file). The
+    /// symbolic value is what the cache key holds, so keys do not depend on where madpipe lives;
+    /// the content of the path it names is digested as for any path.
+    public var resolvePath: (@Sendable (String) -> String?)?
 
-    public init(_ name: String, _ type: ParamType, default defaultValue: Value? = nil, _ doc: String) {
+    public init(_ name: String, _ type: ParamType, default defaultValue: Value? = nil, _ doc: String,
+                resolvePath: (@Sendable (String) -> String?)? = nil) {
         self.name = name
         self.type = type
         self.defaultValue = defaultValue
         self.doc = doc
+        self.resolvePath = resolvePath
     }
 
     public var isRequired: Bool { defaultValue == nil }

@@ -29,6 +29,9 @@ enum HFWorker {
         return "python/madpipe_torch"
     }()
 
+    /// The `worker` value that names madpipe's own worker (`defaultWorkerDirectory`).
+    static let builtinWorker = "builtin"
+
     /// Supported `model_type`s of a Hugging Face config.json (and madpipe's native families).
     static let architectures = ["llama", "mistral", "gpt2"]
     static let weightFiles = ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"]
@@ -42,8 +45,9 @@ enum HFWorker {
             ParamSpec("revision", .string, default: .string(""), "The hub commit: 40 hex digits (a branch or tag can move, so it could not name the weights)."),
             ParamSpec("python", .string, default: .string(""),
                       "Python interpreter with the worker's pinned requirements; empty = $MADPIPE_PYTHON, else python3. A relative path is relative to the pipeline file. The versions are checked against python/madpipe_torch/requirements.txt."),
-            ParamSpec("worker", .path, default: .string(defaultWorkerDirectory),
-                      "The madpipe_torch package (default: $MADPIPE_TORCH_WORKER or python/madpipe_torch of madpipe's source tree); its digest is part of the cache key."),
+            ParamSpec("worker", .path, default: .string(builtinWorker),
+                      "The madpipe_torch package: `builtin` = $MADPIPE_TORCH_WORKER, else python/madpipe_torch of madpipe's source tree; or a directory relative to the pipeline file. Its digest is part of the cache key (`builtin`, not where it lives, is in the params, so checkouts in different places share keys).",
+                      resolvePath: { $0 == builtinWorker ? defaultWorkerDirectory : nil }),
             ParamSpec("device", .choice(["auto", "cpu", "cuda"]), default: .string("auto"), "Where the model runs; auto = cuda when torch sees a GPU."),
             ParamSpec("dtype", .choice(["auto", "float32", "bfloat16", "float16"]), default: .string("auto"),
                       "Weights and compute dtype; auto = bfloat16 on cuda, float32 on cpu. Saved activations are float32."),
