@@ -60,15 +60,17 @@ public enum ReportFindings {
 
         // 2. Separation explains AUROC: per layer, the change in separation from twin to quirky
         // model against the change in the reference detector's AUROC.
-        let sepRule = "reproduced when, across layers, the quirky − twin change in hidden-state separation correlates with the quirky − twin "
-            + "change in \(reference)'s AUROC at r >= 0.5 (partly from 0.2)"
+        let sepRule = "reproduced when, across the quirky models' layers, the quirky − twin change in hidden-state separation correlates "
+            + "with the quirky − twin change in \(reference)'s AUROC at r >= 0.5 (partly from 0.2)"
         var sep: [String: Double] = [:]
         for r in inputs.separation?.records ?? [] {
             guard let s = num(r, "separation") else { continue }
             sep[[r["model", default: ""], r["dataset", default: ""], r["layer", default: ""], r["bob_rule", default: ""]].joined(separator: "\u{1}")] = s
         }
         var dSep: [Double] = [], dAUROC: [Double] = []
-        for r in twins where r["detector"] == reference && r["subset"] == "all" && Int(r["layer", default: ""]) != nil {
+        // Per-layer rows of the quirky models only: on a model without the quirk a difference is noise.
+        let layerRows = twins.filter { $0["subset"] == "all" && Int($0["layer", default: ""]) != nil && quirky.contains(md($0)) }
+        for r in layerRows where r["detector"] == reference {
             let k = [r["model", default: ""], r["dataset", default: ""], r["layer", default: ""]].joined(separator: "\u{1}")
             guard let q = sep[k + "\u{1}quirky"], let t = sep[k + "\u{1}truthful"], let d = num(r, "difference") else { continue }
             dSep.append(q - t); dAUROC.append(d)
@@ -84,14 +86,14 @@ public enum ReportFindings {
         // 3-4. A detector tracks the reference: per-layer twin differences against the reference's.
         for (finding, det) in [("flow-Mahalanobis tracks raw Mahalanobis closely", "flow-mahalanobis"),
                                ("SAE scores track raw Mahalanobis", "sae-l0")] {
-            let rule = "reproduced when \(det)'s per-layer quirky − twin differences correlate with \(reference)'s at r >= 0.9 "
-                + "with a mean absolute difference of at most 0.05 (partly when r >= 0.7)"
+            let rule = "reproduced when \(det)'s per-layer quirky − twin differences on the quirky models correlate with \(reference)'s "
+                + "at r >= 0.9 with a mean absolute difference of at most 0.05 (partly when r >= 0.7)"
             var ref: [String: Double] = [:]
-            for r in twins where r["detector"] == reference && r["subset"] == "all" && Int(r["layer", default: ""]) != nil {
+            for r in layerRows where r["detector"] == reference {
                 if let d = num(r, "difference") { ref[[r["model", default: ""], r["dataset", default: ""], r["layer", default: ""]].joined(separator: "\u{1}")] = d }
             }
             var x: [Double] = [], y: [Double] = []
-            for r in twins where r["detector"] == det && r["subset"] == "all" && Int(r["layer", default: ""]) != nil {
+            for r in layerRows where r["detector"] == det {
                 let k = [r["model", default: ""], r["dataset", default: ""], r["layer", default: ""]].joined(separator: "\u{1}")
                 if let a = ref[k], let b = num(r, "difference") { x.append(a); y.append(b) }
             }

@@ -34,6 +34,15 @@ final class ReportFindingsTests: XCTestCase {
                 sep.append("m,\(d),truthful,\(l),1,0.1")
             }
         }
+        // c is not quirky: its layers (where flow-mahalanobis and sae-l0 disagree with mahalanobis
+        // arbitrarily) must not enter the per-layer comparisons.
+        for (l, (x, y)) in [(0.3, -0.5), (-0.2, 0.9), (0.4, 0.0)].enumerated() {
+            twins.append("m,c,mahalanobis,\(l),all,0.5,0.5,\(x),0,0")
+            twins.append("m,c,flow-mahalanobis,\(l),all,0.5,0.5,\(y),0,0")
+            twins.append("m,c,sae-l0,\(l),all,0.5,0.5,\(y),0,0")
+            sep.append("m,c,quirky,\(l),\(5 - 9 * x),0.1")
+            sep.append("m,c,truthful,\(l),1,0.1")
+        }
         return ReportInputs(title: "t", bestLayer: try CSVTable.parse(best.joined(separator: "\n")),
                             quirkiness: try CSVTable.parse(q.joined(separator: "\n")),
                             separation: try CSVTable.parse(sep.joined(separator: "\n")))
