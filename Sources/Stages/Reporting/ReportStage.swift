@@ -14,7 +14,7 @@ public struct ReportStage: StageKind {
     public let name = "report"
     public var writes: Set<Artifact>? { [] }
     public var acceptsPartialGather: Bool { true }
-    public let version = 4 // 4: issue 23 figures (chance lines, integer layer ticks, a panel per instance, an S-curve per detector), the quirkiness and section-9 tables, no fit_detector; 3: twins input (figure, table)
+    public let version = 5 // 5: section-9 per-layer comparisons on the quirky models only; 4: issue 23 figures (chance lines, integer layer ticks, a panel per instance, an S-curve per detector), the quirkiness and section-9 tables, no fit_detector; 3: twins input (figure, table)
     public let summary = "Write a self-contained HTML report (figures, AUROC summary, params, timings) from result CSV tables."
     public let params: [ParamSpec] = [
         ParamSpec("title", .string, default: .string("madpipe report"), "Page title."),
