@@ -14,11 +14,11 @@ logit-level R² are read from the report's figures, which computed them).
 Every quirky model of the run has a truthful twin (`bob_rule` quirky / truthful in every table but
 twins.csv, which pairs them): the page lists both in the quirkiness table, and quotes the report's
 table of METHOD.md section 9's four findings judged on the twin differences (quirky AUROC minus twin
-AUROC; results/report/tables/findings.csv, whose rules live in Sources/Report/ReportFindings.swift). Rows are keyed by model, dataset, bob_rule and
-the table's other key columns; a duplicate key, anything missing or degenerate (a NaN where a
-number is quoted, a correlation of fewer than 3 pairs or of a constant) stops it with exit status 1
-and a message naming the table and line; it writes nothing before every input has been read and
-every number computed.
+AUROC; results/report/tables/findings.csv, whose rules live in Sources/Report/ReportFindings.swift).
+Rows are keyed by model, dataset, bob_rule and the table's other key columns; a duplicate key,
+anything missing or degenerate (a NaN where a number is quoted) stops it with exit status 1 and a
+message naming the table and line; it writes nothing before every input has been read and every
+number computed.
 """
 import csv
 import hashlib
@@ -108,18 +108,6 @@ def mean(xs, what):
     if not xs:
         raise FindingsError(f"no values for {what}")
     return sum(xs) / len(xs)
-
-
-def pearson(x, y, what):
-    n = len(x)
-    if n < 3:
-        raise FindingsError(f"{what}: {n} pairs, a correlation needs 3")
-    mx, my = sum(x) / n, sum(y) / n
-    sx = math.sqrt(sum((a - mx) ** 2 for a in x))
-    sy = math.sqrt(sum((b - my) ** 2 for b in y))
-    if sx == 0 or sy == 0:
-        raise FindingsError(f"{what}: one side is constant, the correlation is undefined")
-    return sum((a - mx) * (b - my) for a, b in zip(x, y)) / (sx * sy)
 
 
 def timestamp(text, what):
@@ -364,28 +352,12 @@ def numbers(results):
         out.append(f"| {k[0]} | {k[1]} | {'yes' if k in quirky else ''} | {f3(q)} | {f3(t)} | {d3(diff)} [{d3(lo)}, {d3(hi)}] "
                    f"| {bl} ({f3(bt)}) |")
 
-    # Detectors against the reference, layer by layer, on the twin differences.
-    out.append(f"\nPer-layer difference (model's AUROC − twin's, `twins.csv`, all test rows) of each detector against "
-               f"{REFERENCE}'s at the same model, dataset and layer, over all models (Pearson r, mean absolute "
-               f"difference of the two differences, number of layers):\n")
-    out.append(f"| detector | r with {REFERENCE} | mean abs. difference | n |")
-    out.append("|---|---|---|---|")
-    for det in dets:
-        if det == REFERENCE:
-            continue
-        x, y = [], []
-        for key, r in T.items():
-            if key[2] == REFERENCE and key[3] != "aggregate" and key[4] == "all" and (key[0], key[1], det, key[3], "all") in T:
-                x.append(twin(key, REFERENCE, key[3])[2]); y.append(twin(key, det, key[3])[2])
-        r = pearson(x, y, f"{det} vs {REFERENCE}, per-layer twin differences (results/twins.csv)")
-        mad = mean([abs(a - b) for a, b in zip(x, y)], det)
-        out.append(f"| {det} | {r:+.2f} | {mad:.3f} | {len(x)} |")
-
-    # Separation: quirky model minus twin, against the reference's twin difference.
+    # Separation: the range over the models' layers (the per-layer comparison with the twins is the
+    # report's section-9 table).
     # separation.csv writes nan where the activations do not vary (Tr Sigma = 0, e.g. a layer that is
     # one embedding row); those layers are named on the page and left out.
     S = tabs["separation.csv"]
-    undefined, x, y, sq = [], [], [], []
+    undefined, sq = [], []
     for (m, d, rule, layer), r in S.items():
         if r["separation"].strip().lower() == "nan":
             undefined.append(f"{m} {d} bob_rule={rule} layer {layer}")
@@ -396,18 +368,16 @@ def numbers(results):
                                 + ("truthful twin row" if rule == QUIRKY else "quirky model row"))
         if rule != QUIRKY or other["separation"].strip().lower() == "nan":
             continue
-        s, st = number(r, "separation", "separation.csv"), number(other, "separation", "separation.csv")
-        sq.append(s)
-        x.append(s - st); y.append(twin((m, d), REFERENCE, layer)[2])
-    rsep = pearson(x, y, f"separation difference vs {REFERENCE} twin difference per layer (results/separation.csv, results/twins.csv)")
+        sq.append(number(r, "separation", "separation.csv"))
+    if not sq:
+        raise FindingsError("results/separation.csv has no finite separation of a model beside its twin's")
     fig = os.path.join(results, "report", "figures")
     scurve = r_squared(os.path.join(fig, "auroc-vs-separation.svg"),
                        [f"AUROC vs separation: {REFERENCE} bob_rule={QUIRKY}"])[0]
     logits = r_squared(os.path.join(fig, "separation-vs-logits.svg"),
                        ["S vs logit separation (labels)", "S vs logit variance", "S vs Alice–Bob logit separation"])
-    out.append(f"\nHidden-state separation (`separation.csv`) per layer of the models: {min(sq):.3f}-{max(sq):.3f}; "
-               f"model minus twin at the same layer: {min(x):+.3f} to {max(x):+.3f}, Pearson r with {REFERENCE}'s "
-               f"difference at that layer {rsep:+.2f} (n = {len(x)}). The report's S-curve fit of the models' (not the "
+    out.append(f"\nHidden-state separation (`separation.csv`) per layer of the models: {min(sq):.3f}-{max(sq):.3f} "
+               f"(its change from twin to model against {REFERENCE}'s AUROC change is in the section-9 table below). The report's S-curve fit of the models' (not the "
                f"twins') {REFERENCE} AUROC on separation per layer (figure auroc-vs-separation): R² = {scurve:.3f}. The "
                f"largest separation over layers against logit-level measures, models and twins together (figure "
                f"separation-vs-logits), R²: label separation of the logits {logits[0]:.3f}, logit variance "

@@ -157,10 +157,6 @@ class FindingsScriptTests(unittest.TestCase):
             self.assertIn("| flow-mahalanobis | 0.730 | 0.670 | +0.110 | +0.010 | 2 of 2 | +0.110 | +0.110 |", page)
             self.assertIn("| m1 | addition | yes | 0.850 | 0.750 | +0.100 [+0.050, +0.150] | 1 (0.900) |", page)
             self.assertIn("| m2 | squaring |  | 0.630 | 0.630 | +0.000 [-0.050, +0.050] | 1 (0.600) |", page)
-            # Per-layer differences: flow = mahalanobis + 0.01, sae-l0 = -mahalanobis, over 4 models x 3 layers.
-            self.assertIn("| flow-mahalanobis | +1.00 | 0.010 | 12 |", page)
-            self.assertIn("| sae-l0 | -1.00 |", page)
-            self.assertIn("Pearson r with mahalanobis's difference at that layer +1.00 (n = 11)", page)
             self.assertIn("left out: m2 squaring bob_rule=truthful layer 0.", page)
             # The verdicts and rules are the report's table, quoted.
             self.assertIn("| Arithmetic quirks are detectable | measured 0, with a comma | **not as a finding about mechanisms** |", page)
