@@ -96,14 +96,15 @@ final class SweepProvenanceEndToEndTests: XCTestCase {
         // concat of CSV tables: one header, and the seed of each artifact's rows.
         XCTAssertEqual(s.read("results/sweep/all.csv"), "seed,a,b\n0,1,2\n1,1,2\n")
 
-        // The report groups by the seed: one summary row and one line per detector and seed.
+        // The report groups by the seed: one summary row per detector and seed, and a per-layer
+        // panel per seed with a line per detector.
         let summary = DetectorPipelineTests.table(s.read("results/sweep/report/tables/summary.csv"))
         XCTAssertTrue(summary.header.contains("seed"), "\(summary.header)")
         XCTAssertEqual(Set(summary.rows.map { "\($0["detector", default: ""])/\($0["seed", default: ""])" }).count, 6, "\(summary.rows)")
         let svg = s.read("results/sweep/report/figures/auroc-per-layer.svg") ?? ""
-        for det in Self.detectors {
-            for seed in ["0", "1"] { XCTAssertTrue(svg.contains("\(det) seed=\(seed)"), "legend entry \(det) seed=\(seed)") }
-        }
+        let titles = svg.components(separatedBy: "font-weight=\"bold\">").dropFirst().map { $0.prefix { $0 != "<" } }
+        for seed in ["0", "1"] { XCTAssertEqual(titles.filter { $0.hasSuffix("seed=\(seed)") }.count, 1, "a panel for seed \(seed): \(titles)") }
+        for det in Self.detectors { XCTAssertTrue(svg.contains(">\(det)</text>"), "legend entry \(det)") }
     }
 
     /// One evaluate per seed, published as results/<p>/perseed/<instance id>/: `madpipe report`
