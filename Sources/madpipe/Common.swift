@@ -67,7 +67,7 @@ struct CacheOptions: ParsableArguments {
 
 struct PipelineOptions: ParsableArguments {
     @Option(name: .customShort("p"), parsing: .singleValue,
-            help: ArgumentHelp("Override a pipeline var: -p name=value (repeatable).", valueName: "name=value"))
+            help: ArgumentHelp("Override a pipeline var: -p name=value, or one entry of a map var: -p 'name[key]=value' (repeatable).", valueName: "name=value"))
     var param: [String] = []
 
     @Option(name: .customShort("m"), parsing: .singleValue,
