@@ -62,17 +62,20 @@ public enum ReportFindings {
         // model against the change in the reference detector's AUROC.
         let sepRule = "reproduced when, across the quirky models' layers, the quirky − twin change in hidden-state separation correlates "
             + "with the quirky − twin change in \(reference)'s AUROC at r >= 0.5 (partly from 0.2)"
-        var sep: [String: Double] = [:]
+        struct Layer: Hashable { var md: ModelDataset; var layer: String }
+        func layer(_ r: [String: String]) -> Layer { Layer(md: md(r), layer: r["layer", default: ""]) }
+        var sep: [String: [Layer: Double]] = [:]  // bob_rule -> layer -> separation
         for r in inputs.separation?.records ?? [] {
-            guard let s = num(r, "separation") else { continue }
-            sep[[r["model", default: ""], r["dataset", default: ""], r["layer", default: ""], r["bob_rule", default: ""]].joined(separator: "\u{1}")] = s
+            if let s = num(r, "separation") { sep[r["bob_rule", default: ""], default: [:]][layer(r)] = s }
         }
-        var dSep: [Double] = [], dAUROC: [Double] = []
-        // Per-layer rows of the quirky models only: on a model without the quirk a difference is noise.
+        // Per-layer rows of the quirky models only (on a model without the quirk a difference is
+        // noise), in table order; the reference detector's differences by layer.
         let layerRows = twins.filter { $0["subset"] == "all" && Int($0["layer", default: ""]) != nil && quirky.contains(md($0)) }
+        var ref: [Layer: Double] = [:]
+        for r in layerRows where r["detector"] == reference { ref[layer(r)] = num(r, "difference") }
+        var dSep: [Double] = [], dAUROC: [Double] = []
         for r in layerRows where r["detector"] == reference {
-            let k = [r["model", default: ""], r["dataset", default: ""], r["layer", default: ""]].joined(separator: "\u{1}")
-            guard let q = sep[k + "\u{1}quirky"], let t = sep[k + "\u{1}truthful"], let d = num(r, "difference") else { continue }
+            guard let q = sep["quirky"]?[layer(r)], let t = sep["truthful"]?[layer(r)], let d = ref[layer(r)] else { continue }
             dSep.append(q - t); dAUROC.append(d)
         }
         if let r = pearson(dSep, dAUROC) {
@@ -88,14 +91,9 @@ public enum ReportFindings {
                                ("SAE scores track raw Mahalanobis", "sae-l0")] {
             let rule = "reproduced when \(det)'s per-layer quirky − twin differences on the quirky models correlate with \(reference)'s "
                 + "at r >= 0.9 with a mean absolute difference of at most 0.05 (partly when r >= 0.7)"
-            var ref: [String: Double] = [:]
-            for r in layerRows where r["detector"] == reference {
-                if let d = num(r, "difference") { ref[[r["model", default: ""], r["dataset", default: ""], r["layer", default: ""]].joined(separator: "\u{1}")] = d }
-            }
             var x: [Double] = [], y: [Double] = []
             for r in layerRows where r["detector"] == det {
-                let k = [r["model", default: ""], r["dataset", default: ""], r["layer", default: ""]].joined(separator: "\u{1}")
-                if let a = ref[k], let b = num(r, "difference") { x.append(a); y.append(b) }
+                if let a = ref[layer(r)], let b = num(r, "difference") { x.append(a); y.append(b) }
             }
             guard let r = pearson(x, y) else {
                 rows.append([finding, "\(x.count) layers with both detectors' differences, not a correlation", "not testable", rule])
