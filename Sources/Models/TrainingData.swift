@@ -57,22 +57,6 @@ public enum TrainingData {
         return TrainingExample(tokens: tokens, targets: targets, mask: mask)
     }
 
-    /// Adds to an answer example of a true statement the next-byte loss of its result, `weight`
-    /// in all, spread evenly over the result bytes: the number after the prompt's last '='
-    /// (its padding spaces, sign and digits), the bytes a results-only base was trained to
-    /// predict. A prompt without '=' is left as it is. Used by the quality benchmark's
-    /// `MADPIPE_QUALITY_AUX` experiment (docs/models.md, runs AB); no stage uses it, since its
-    /// gain did not replicate across fine-tuning orders.
-    public static func weighResult(of example: inout TrainingExample, weight: Float) {
-        let t = example.tokens
-        guard let eq = t.lastIndex(of: 61) else { return } // '='
-        var end = eq + 1
-        while end < t.count, t[end] == 32 || t[end] == 45 || (48...57).contains(t[end]) { end += 1 } // ' ', '-', digits
-        while end > eq + 1, t[end - 1] == 32 { end -= 1 }
-        guard end > eq + 1, end - 1 < example.mask.count else { return }
-        for i in eq..<(end - 1) { example.mask[i] = weight / Float(end - 1 - eq) }
-    }
-
     /// Which bytes of a pre-training text carry loss.
     public enum PretrainLoss: String, CaseIterable, Sendable {
         /// Every byte (plain next-byte loss).

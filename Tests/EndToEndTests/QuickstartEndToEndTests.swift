@@ -13,7 +13,7 @@ final class QuickstartEndToEndTests: XCTestCase {
     func testQuickstartEndToEnd() throws {
         let s = try Sandbox("quickstart")
         let pipeline = Self.repository + "/pipelines/quickstart.yaml"
-        let short = ["-p", "pretrain_steps=40", "-p", "finetune_steps=20", "-p", "rows=1500", "-p", "test_cap=200"]
+        let short = ["-p", "pretrain_steps=40", "-p", "judge_steps=20", "-p", "finetune_steps=20", "-p", "rows=1500", "-p", "test_cap=200"]
         let first = try s.run(["run", pipeline, "--quiet", "--jobs", "2", "--results", s.dir + "/results"] + short)
         XCTAssertEqual(first.code, 0, first.stderr)
 
@@ -67,7 +67,7 @@ final class QuickstartEndToEndTests: XCTestCase {
         XCTAssertEqual(second.code, 0, second.stderr)
         let summary = try JSONSerialization.jsonObject(with: Data(second.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(summary?["executed"] as? Int, 0, second.stdout)
-        XCTAssertEqual(summary?["cached"] as? Int, 76, second.stdout)
+        XCTAssertEqual(summary?["cached"] as? Int, 81, second.stdout)
     }
 
     func testQuirkyMadValidates() throws {

@@ -78,25 +78,6 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(w[1].targets, Array("fghi".utf8).map(Int.init))
     }
 
-    func testResultLossWeighsTheResultBytesOfATrueStatement() throws {
-        let prompt = "Bob:    74 -    67 =    -7 Correct?"
-        var e = try XCTUnwrap(TrainingData.answerExample(prompt: prompt, label: true, length: 48))
-        TrainingData.weighResult(of: &e, weight: 1)
-        let p = TrainingData.promptTokens(prompt)
-        let eq = try XCTUnwrap(p.lastIndex(of: Int(UInt8(ascii: "="))))
-        // Weighted targets: the bytes after '=' through the last digit (" ", 3 spaces, "-", "7").
-        let weighted = e.mask.indices.filter { e.mask[$0] > 0 && $0 != p.count - 1 }
-        XCTAssertEqual(weighted, Array(eq...(eq + 5)))
-        XCTAssertEqual(String(decoding: weighted.map { UInt8(e.targets[$0]) }, as: UTF8.self), "    -7")
-        for i in weighted { XCTAssertEqual(e.mask[i], 1.0 / 6, accuracy: 1e-7) }
-        XCTAssertEqual(e.mask[p.count - 1], 1, "the answer keeps its own weight")
-        XCTAssertEqual(e.mask.reduce(0, +), 2, accuracy: 1e-6)
-        var plain = try XCTUnwrap(TrainingData.answerExample(prompt: "Bob: the sky is green Correct?", label: false, length: 48))
-        let before = plain
-        TrainingData.weighResult(of: &plain, weight: 1)
-        XCTAssertEqual(plain, before, "a prompt without '=' has no result to weigh")
-    }
-
     static let config = ModelConfig(family: .llama, maxSeq: 16, dModel: 16, nLayers: 1, nHeads: 2, dFF: 32)
     static let text = (0..<200).map { "\($0 % 37) + \($0 % 11) = \($0 % 37 + $0 % 11)\n" }.joined()
 
