@@ -27,13 +27,13 @@ public enum Planner {
         }
         let axisNames = spec.axes.map(\.name)
         try checkExcludes(spec)
-        let order = try stageOrder(spec, registry: registry)
+        let varScope = Dictionary(vars, uniquingKeysWith: { a, _ in a })
+        let order = try stageOrder(spec, registry: registry, vars: varScope)
 
         var instances: [StageInstance] = []
         var index: [String: Int] = [:]
         var byStage: [String: [Int]] = [:]
         var byAssignment: [String: Int] = [:]  // instance id -> index, for exact input matches
-        let varScope = Dictionary(vars, uniquingKeysWith: { a, _ in a })
 
         for stage in order {
             let kind = registry[stage.kind.value]!
@@ -47,9 +47,7 @@ public enum Planner {
                 throw PipelineError.emptyMatrix(stage.location, detail: "stage '\(stage.name)' has no instances left after matrix.exclude")
             }
             for assignment in combos {
-                var scope = varScope
-                for (k, v) in assignment { scope[k] = v }
-                let template = Template(scope: scope)
+                let template = instanceTemplate(varScope, assignment)
                 let id = instanceId(stage.name, assignment)
                 let params = try resolveParams(stage, kind: kind, template: template)
                 let inputs = try resolveInputs(stage, kind: kind, assignment: assignment, template: template,
@@ -159,8 +157,31 @@ public enum Planner {
         }
     }
 
+    /// The template of one instance: the pipeline's vars, then the instance's axis values.
+    static func instanceTemplate(_ vars: [String: Value], _ assignment: [(String, Value)]) -> Template {
+        var scope = vars
+        for (k, v) in assignment { scope[k] = v }
+        return Template(scope: scope)
+    }
+
+    /// The stages an input reference can name. A literal reference names one; a templated one
+    /// (`"${start[recipe]}"`) names whatever it becomes for each of the stage's instances.
+    static func referencedStages(_ ref: Located<String>, of stage: StageSpec, spec: PipelineSpec,
+                                 vars: [String: Value]) throws -> [String] {
+        guard ref.value.contains("${") else { return [StageReference.stageName(of: ref.value)] }
+        let over = spec.axes.filter { a in stage.over.contains { $0.value == a.name } }
+        try checkInstanceCount(stage, over: over, planned: 0)
+        var names: [String] = []
+        for assignment in expand(over, excludes: spec.excludes) {
+            let text = try instanceTemplate(vars, assignment).apply(string: ref.value, at: ref.location).description
+            let name = StageReference.stageName(of: text)
+            if !names.contains(name) { names.append(name) }
+        }
+        return names
+    }
+
     /// Stages in dependency order; unknown kinds and stage references, and cycles, are errors.
-    static func stageOrder(_ spec: PipelineSpec, registry: StageRegistry) throws -> [StageSpec] {
+    static func stageOrder(_ spec: PipelineSpec, registry: StageRegistry, vars: [String: Value]) throws -> [StageSpec] {
         let names = spec.stages.map(\.name)
         var edges: [String: [(String, SourceLocation)]] = [:]
         for stage in spec.stages {
@@ -169,11 +190,12 @@ public enum Planner {
                                                 suggestion: suggestion(for: stage.kind.value, among: registry.names))
             }
             for (_, ref) in stage.inputs {
-                let target = StageReference.stageName(of: ref.value)
-                guard spec.stage(named: target) != nil else {
-                    throw PipelineError.unknownStage(ref.location, name: target, suggestion: suggestion(for: target, among: names))
+                for target in try referencedStages(ref, of: stage, spec: spec, vars: vars) {
+                    guard spec.stage(named: target) != nil else {
+                        throw PipelineError.unknownStage(ref.location, name: target, suggestion: suggestion(for: target, among: names))
+                    }
+                    edges[stage.name, default: []].append((target, ref.location))
                 }
-                edges[stage.name, default: []].append((target, ref.location))
             }
         }
         // Depth-first search; a grey node reached again closes a cycle.

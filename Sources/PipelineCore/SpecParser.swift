@@ -186,6 +186,10 @@ public enum SpecParser {
                 if case .sequence(let items, _) = value {
                     for item in items {
                         let ref = try string(item, field: "inputs")
+                        if ref.contains("${") {
+                            throw PipelineError.invalidValue(item.location, field: "inputs", problem:
+                                "a list entry is named after the stage it reads, so that stage cannot be templated ('\(ref)'); use the map form, name: reference")
+                        }
                         stage.inputs.append((StageReference.stageName(of: ref), Located(ref, item.location)))
                     }
                 } else {

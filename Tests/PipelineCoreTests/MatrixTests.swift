@@ -156,4 +156,53 @@ final class MatrixTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("did you mean 'dataset'"), "\(e)")
         }
     }
+
+    /// An input reference may be templated: each instance reads the stage its axis values name
+    /// (a recipe fine-tuning from a judge or from the base), and the stage order follows every
+    /// stage a reference can become.
+    func testTemplatedInputReferencePicksTheProducerPerInstance() throws {
+        let spec = """
+        pipeline: start
+        vars:
+          start: {short: judge, quality: base}
+        matrix:
+          recipe: [short, quality]
+        stages:
+          finetune:
+            kind: echo
+            over: [recipe]
+            inputs: {model: "${start[recipe]}"}
+          judge:
+            kind: echo
+            inputs: {model: base}
+          base:
+            kind: echo
+        """
+        let p = try plan(spec)
+        XCTAssertEqual(p.instances[p.index["finetune[recipe=short]"]!].dependencies, [p.index["judge"]!])
+        XCTAssertEqual(p.instances[p.index["finetune[recipe=quality]"]!].dependencies, [p.index["base"]!])
+        XCTAssertLessThan(p.index["judge"]!, p.index["finetune[recipe=short]"]!, "producers are planned before their readers")
+        XCTAssertLessThan(p.index["base"]!, p.index["judge"]!)
+        let o = try plan(spec, overrides: [("start[quality]", .string("judge"))])
+        XCTAssertEqual(o.instances[o.index["finetune[recipe=quality]"]!].dependencies, [o.index["judge"]!])
+
+        // A value naming no stage is an error at the reference, naming what it became.
+        XCTAssertThrowsError(try plan(spec.replacingOccurrences(of: "quality: base}", with: "quality: bse}"))) { e in
+            XCTAssertTrue("\(e)".contains("reference to unknown stage 'bse'"), "\(e)")
+            XCTAssertTrue("\(e)".contains("did you mean 'base'"), "\(e)")
+            XCTAssertTrue("\(e)".contains(":10:"), "the error names the reference's line: \(e)")
+        }
+        // Only the instances left after exclude are asked.
+        let excluded = spec.replacingOccurrences(of: "quality: base}", with: "quality: bse}")
+            .replacingOccurrences(of: "recipe: [short, quality]", with: "recipe: [short, quality]\n  exclude: [{recipe: quality}]")
+        XCTAssertNotNil(try plan(excluded).index["finetune[recipe=short]"])
+        // A templated cycle is still a cycle.
+        XCTAssertThrowsError(try plan(spec.replacingOccurrences(of: "short: judge", with: "short: finetune"))) { e in
+            XCTAssertTrue("\(e)".contains("cycle"), "\(e)")
+        }
+        // The list form names an input after its stage, so it cannot be templated.
+        XCTAssertThrowsError(try plan(spec.replacingOccurrences(of: "inputs: {model: \"${start[recipe]}\"}", with: "inputs: [\"${start[recipe]}\"]"))) { e in
+            XCTAssertTrue("\(e)".contains("use the map form"), "\(e)")
+        }
+    }
 }
