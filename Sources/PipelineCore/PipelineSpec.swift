@@ -65,6 +65,9 @@ public struct StageSpec {
     public var stageLevelKeys: Set<String> = []
     /// Locations of keys written under `params:`.
     public var paramsKeys: [SourceLocation] = []
+    /// `exclude:` on the stage: combinations of the stage's own axes it has no instance for, on
+    /// top of `matrix.exclude`.
+    public var excludes: [Located<[(String, Value)]>] = []
 }
 
 /// What a stage needs from the machine it runs on.

@@ -42,9 +42,9 @@ public enum Planner {
             }
             let over = spec.axes.filter { a in stage.over.contains { $0.value == a.name } }
             try checkInstanceCount(stage, over: over, planned: instances.count)
-            let combos = expand(over, excludes: spec.excludes)
+            let combos = expand(over, excludes: spec.excludes + stage.excludes)
             if combos.isEmpty {
-                throw PipelineError.emptyMatrix(stage.location, detail: "stage '\(stage.name)' has no instances left after matrix.exclude")
+                throw PipelineError.emptyMatrix(stage.location, detail: "stage '\(stage.name)' has no instances left after matrix.exclude and its own exclude")
             }
             for assignment in combos {
                 let template = instanceTemplate(varScope, assignment)
@@ -142,12 +142,19 @@ public enum Planner {
         }
     }
 
+    /// Every exclude entry names axes of the matrix and values they have; a stage's own entries
+    /// name only axes the stage sweeps.
     static func checkExcludes(_ spec: PipelineSpec) throws {
         let axisNames = spec.axes.map(\.name)
-        for ex in spec.excludes {
+        let entries = spec.excludes.map { ($0, nil as StageSpec?) } + spec.stages.flatMap { s in s.excludes.map { ($0, s) } }
+        for (ex, stage) in entries {
             for (k, v) in ex.value {
                 guard let axis = spec.axis(named: k) else {
                     throw PipelineError.unknownAxis(ex.location, axis: k, suggestion: suggestion(for: k, among: axisNames))
+                }
+                if let stage, !stage.over.contains(where: { $0.value == k }) {
+                    throw PipelineError.invalidValue(ex.location, field: "exclude",
+                                                     problem: "stage '\(stage.name)' is not swept over axis '\(k)'")
                 }
                 if !axis.values.contains(where: { $0.value.description == v.description }) {
                     throw PipelineError.unknownAxisValue(ex.location, axis: k, value: v.description,
@@ -172,7 +179,7 @@ public enum Planner {
         let over = spec.axes.filter { a in stage.over.contains { $0.value == a.name } }
         try checkInstanceCount(stage, over: over, planned: 0)
         var names: [String] = []
-        for assignment in expand(over, excludes: spec.excludes) {
+        for assignment in expand(over, excludes: spec.excludes + stage.excludes) {
             let text = try instanceTemplate(vars, assignment).apply(string: ref.value, at: ref.location).description
             let name = StageReference.stageName(of: text)
             if !names.contains(name) { names.append(name) }

@@ -5,7 +5,7 @@ import Foundation
 
 public enum SpecParser {
     static let topLevelKeys = ["pipeline", "description", "include", "vars", "matrix", "stages", "outputs", "executor"]
-    static let stageKeys = ["kind", "description", "over", "inputs", "params", "resources"]
+    static let stageKeys = ["kind", "description", "over", "inputs", "params", "resources", "exclude"]
     static let resourceKeys = ["cpus", "memory", "time", "gres", "gpus"]
 
     /// Reads a pipeline file and everything it includes.
@@ -204,6 +204,11 @@ public enum SpecParser {
                 }
             case "resources":
                 stage.resources = try parseResources(value)
+            case "exclude":
+                for item in try sequence(value, field: "exclude") {
+                    let pairs = try mapping(item, field: "exclude entry")
+                    stage.excludes.append(Located(pairs.map { ($0.key.value, $0.value.value) }, item.location))
+                }
             default:
                 // Kind-specific stage-level fields (e.g. `run:`) are checked against the kind later.
                 stage.params.append((key, value))

@@ -205,4 +205,49 @@ final class MatrixTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("use the map form"), "\(e)")
         }
     }
+
+    /// `exclude:` on a stage drops combinations of that stage's axes only; the matrix's other
+    /// stages keep them, and a reader of a dropped instance is an error.
+    func testStageLevelExcludeDropsOnlyThatStagesInstances() throws {
+        let spec = """
+        pipeline: judged
+        vars:
+          start: {short: judged, quality: base}
+        matrix:
+          dataset: [addition, multiplication]
+          recipe: [short, quality]
+          exclude:
+            - {recipe: quality, dataset: multiplication}
+        stages:
+          base:
+            kind: echo
+            over: [dataset, recipe]
+          judged:
+            kind: echo
+            over: [dataset, recipe]
+            exclude:
+              - {recipe: quality}
+            inputs: {model: base}
+          finetune:
+            kind: echo
+            over: [dataset, recipe]
+            inputs: {model: "${start[recipe]}"}
+        """
+        let p = try plan(spec)
+        XCTAssertEqual(p.instances.filter { $0.stage == "judged" }.map(\.id),
+                       ["judged[dataset=addition,recipe=short]", "judged[dataset=multiplication,recipe=short]"])
+        XCTAssertEqual(p.instances.filter { $0.stage == "base" }.count, 3, "the matrix's own exclude still applies")
+        XCTAssertEqual(p.instances[p.index["finetune[dataset=addition,recipe=quality]"]!].dependencies,
+                       [p.index["base[dataset=addition,recipe=quality]"]!])
+        XCTAssertEqual(p.instances[p.index["finetune[dataset=addition,recipe=short]"]!].dependencies,
+                       [p.index["judged[dataset=addition,recipe=short]"]!])
+        // Reading an instance the stage's exclude dropped is an error.
+        XCTAssertThrowsError(try plan(spec.replacingOccurrences(of: "quality: base}", with: "quality: judged}"))) { e in
+            XCTAssertTrue("\(e)".contains("judged"), "\(e)")
+        }
+        // Every instance dropped is an error too.
+        XCTAssertThrowsError(try plan(spec.replacingOccurrences(of: "- {recipe: quality}", with: "- {recipe: quality}\n      - {recipe: short}"))) { e in
+            XCTAssertTrue("\(e)".contains("stage 'judged' has no instances left"), "\(e)")
+        }
+    }
 }
