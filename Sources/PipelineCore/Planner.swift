@@ -40,9 +40,9 @@ public enum Planner {
             for axis in stage.over where spec.axis(named: axis.value) == nil {
                 throw PipelineError.unknownAxis(axis.location, axis: axis.value, suggestion: suggestion(for: axis.value, among: axisNames))
             }
-            let over = spec.axes.filter { a in stage.over.contains { $0.value == a.name } }
+            let over = axes(of: stage, in: spec)
             try checkInstanceCount(stage, over: over, planned: instances.count)
-            let combos = expand(over, excludes: spec.excludes + stage.excludes)
+            let combos = assignments(of: stage, over: over, in: spec)
             if combos.isEmpty {
                 throw PipelineError.emptyMatrix(stage.location, detail: "stage '\(stage.name)' has no instances left after matrix.exclude and its own exclude")
             }
@@ -164,6 +164,18 @@ public enum Planner {
         }
     }
 
+    /// The matrix axes a stage sweeps, in matrix order (names it sweeps that are no axis are
+    /// reported where its instances are planned).
+    static func axes(of stage: StageSpec, in spec: PipelineSpec) -> [Axis] {
+        spec.axes.filter { a in stage.over.contains { $0.value == a.name } }
+    }
+
+    /// The axis values of a stage's instances: the product of `over`, minus the matrix's and the
+    /// stage's own exclude entries.
+    static func assignments(of stage: StageSpec, over: [Axis], in spec: PipelineSpec) -> [[(String, Value)]] {
+        expand(over, excludes: spec.excludes + stage.excludes)
+    }
+
     /// The template of one instance: the pipeline's vars, then the instance's axis values.
     static func instanceTemplate(_ vars: [String: Value], _ assignment: [(String, Value)]) -> Template {
         var scope = vars
@@ -176,10 +188,10 @@ public enum Planner {
     static func referencedStages(_ ref: Located<String>, of stage: StageSpec, spec: PipelineSpec,
                                  vars: [String: Value]) throws -> [String] {
         guard ref.value.contains("${") else { return [StageReference.stageName(of: ref.value)] }
-        let over = spec.axes.filter { a in stage.over.contains { $0.value == a.name } }
+        let over = axes(of: stage, in: spec)
         try checkInstanceCount(stage, over: over, planned: 0)
         var names: [String] = []
-        for assignment in expand(over, excludes: spec.excludes + stage.excludes) {
+        for assignment in assignments(of: stage, over: over, in: spec) {
             let text = try instanceTemplate(vars, assignment).apply(string: ref.value, at: ref.location).description
             let name = StageReference.stageName(of: text)
             if !names.contains(name) { names.append(name) }

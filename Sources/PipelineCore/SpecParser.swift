@@ -132,13 +132,17 @@ public enum SpecParser {
         }
     }
 
+    /// An `exclude:` list (the matrix's or a stage's): each entry a map of axis -> value.
+    static func excludeEntries(_ node: YAMLNode, field: String) throws -> [Located<[(String, Value)]>] {
+        try sequence(node, field: field).map { item in
+            Located(try mapping(item, field: field + " entry").map { ($0.key.value, $0.value.value) }, item.location)
+        }
+    }
+
     static func parseMatrix(_ node: YAMLNode, into spec: inout PipelineSpec) throws {
         for (k, v) in try mapping(node, field: "matrix") {
             if k.value == "exclude" {
-                for item in try sequence(v, field: "matrix.exclude") {
-                    let pairs = try mapping(item, field: "matrix.exclude entry")
-                    spec.excludes.append(Located(pairs.map { ($0.key.value, $0.value.value) }, item.location))
-                }
+                spec.excludes += try excludeEntries(v, field: "matrix.exclude")
                 continue
             }
             try checkIdentifier(k, field: "matrix")
@@ -205,10 +209,7 @@ public enum SpecParser {
             case "resources":
                 stage.resources = try parseResources(value)
             case "exclude":
-                for item in try sequence(value, field: "exclude") {
-                    let pairs = try mapping(item, field: "exclude entry")
-                    stage.excludes.append(Located(pairs.map { ($0.key.value, $0.value.value) }, item.location))
-                }
+                stage.excludes += try excludeEntries(value, field: "exclude")
             default:
                 // Kind-specific stage-level fields (e.g. `run:`) are checked against the kind later.
                 stage.params.append((key, value))
