@@ -24,11 +24,18 @@ final class QuickstartEndToEndTests: XCTestCase {
         XCTAssertEqual(Set(body.map { $0["dataset"]! }), ["addition", "subtraction"])
         XCTAssertEqual(Set(body.map { $0["bob_rule"]! }), ["quirky", "truthful"], "every quirky model beside its truthful twin")
         XCTAssertEqual(Set(body.map { $0["detector"]! }), ["mahalanobis", "attribution", "sae-l0", "flow-prior", "flow-mahalanobis"])
-        XCTAssertEqual(Set(body.map { $0["layer"]! }), ["0", "1", "2", "aggregate"], "residual stream entering each of 2 blocks and after the last")
+        // The residual stream entering each block and after the last: addition's models have 2
+        // blocks, subtraction's 3 (the pipeline's `layers` var).
+        let blocks = ["addition": 2, "subtraction": 3]
+        for (dataset, n) in blocks {
+            XCTAssertEqual(Set(body.filter { $0["dataset"] == dataset }.map { $0["layer"]! }),
+                           Set((0...n).map(String.init) + ["aggregate"]), dataset)
+        }
         XCTAssertEqual(Set(body.map { $0["subset"]! }), ["all", "agree", "disagree"])
-        // Per dataset and bob_rule: 4 activation detectors x (3 layers + aggregate) and attribution x
-        // (2 blocks of heads + aggregate), each with 3 subsets.
-        XCTAssertEqual(body.count, 2 * 2 * (4 * 4 + 3) * 3)
+        // Per dataset and bob_rule: 4 activation detectors x (blocks + 1 layers + aggregate) and
+        // attribution x (blocks of heads + aggregate), each with 3 subsets.
+        let rowsPerModel = blocks.mapValues { n in 4 * (n + 2) + (n + 1) }
+        XCTAssertEqual(body.count, 2 * 3 * (rowsPerModel["addition"]! + rowsPerModel["subtraction"]!))
         for r in body where r["subset"] == "all" {
             let a = try XCTUnwrap(Double(r["auroc"]!), "\(r)")
             XCTAssert((0...1).contains(a), "\(r)")
@@ -40,14 +47,15 @@ final class QuickstartEndToEndTests: XCTestCase {
         let twins = DetectorPipelineTests.table(s.read(root + "twins.csv"))
         XCTAssertEqual(twins.header, ["model", "dataset", "detector", "layer", "subset", "quirky_auroc", "twin_auroc", "difference",
                                       "ci_low", "ci_high", "alice", "bob"])
-        XCTAssertEqual(twins.rows.filter { $0["subset"] == "all" }.count, 2 * (4 * 4 + 3), "one row per dataset, detector and layer")
+        XCTAssertEqual(twins.rows.filter { $0["subset"] == "all" }.count, rowsPerModel["addition"]! + rowsPerModel["subtraction"]!,
+                       "one row per dataset, detector and layer")
         for r in twins.rows {
             let d = try XCTUnwrap(Double(r["difference"]!)), lo = try XCTUnwrap(Double(r["ci_low"]!)), hi = try XCTUnwrap(Double(r["ci_high"]!))
             XCTAssertEqual(d, Double(r["quirky_auroc"]!)! - Double(r["twin_auroc"]!)!, accuracy: 2e-6, "\(r)")
             XCTAssert(lo <= hi, "\(r)")
         }
         let sep = DetectorPipelineTests.table(s.read(root + "separation.csv"))
-        XCTAssertEqual(sep.rows.count, 2 * 2 * 3)
+        XCTAssertEqual(sep.rows.count, 2 * (blocks["addition"]! + 1) + 2 * (blocks["subtraction"]! + 1))
         let best = DetectorPipelineTests.table(s.read(root + "best-layer.csv"))
         XCTAssertEqual(Array(best.header[3...4]), ["bob_rule", "best_layer"])
 
