@@ -1,6 +1,10 @@
-// BLASThreads: how many threads OpenBLAS uses, a process-wide setting. Stages run as threads of
-// one process, so `madpipe run` divides the cores among the jobs it runs at once (two stages each
-// using every core for BLAS thrash: measured 10x slower training on 2 cores).
+// BLASThreads: how many threads OpenBLAS uses, a process-wide setting. Every stage runs BLAS on
+// one thread unless OPENBLAS_NUM_THREADS says otherwise: OpenBLAS's thread count changes its sums,
+// and a stage's cache key names neither `--jobs`, the machine's cores nor the executor, so a
+// count derived from them stored different bytes under one key (a `--jobs 1` run on 2 cores
+// trained other models than `--jobs 2`; docs/bundles.md, "What reproduces where"). One thread
+// also suits what runs at once: `madpipe run` runs its stages as threads of one process, and two
+// stages each using every core for BLAS thrash (measured 10x slower training on 2 cores).
 
 import CBLAS
 import Foundation
@@ -16,11 +20,10 @@ public enum BLASThreads {
         openblas_set_num_threads(Int32(max(1, n)))
     }
 
-    /// Threads per job when `jobs` stages may run at once on `cores` cores; an explicit
-    /// OPENBLAS_NUM_THREADS in the environment wins.
-    public static func perJob(jobs: Int, cores: Int = ProcessInfo.processInfo.activeProcessorCount,
-                              environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+    /// Threads for every stage, whatever the jobs, cores or executor: 1, or an explicit positive
+    /// OPENBLAS_NUM_THREADS in the environment (recorded in each stage's `blasThreads`).
+    public static func perStage(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
         if let v = environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init), v > 0 { return v }
-        return max(1, cores / max(1, jobs))
+        return 1
     }
 }

@@ -41,8 +41,8 @@ struct ExecStageCommand: ParsableCommand {
             records[d] = r
         }
         let parts = try KeyBuilder.parts(for: plan.instances[index], plan: plan, records: records, store: store)
-        // One stage per process (a Slurm job): BLAS gets the stage's cpus.
-        BLASThreads.set(BLASThreads.perJob(jobs: 1, cores: max(1, plan.instances[index].resources.cpus)))
+        // One stage per process (a Slurm job): BLAS threads as in `madpipe run`, whatever cpus it holds.
+        BLASThreads.set(BLASThreads.perStage())
         let cancel = CancellationFlag()
         let runner = StageRunner(store: store, plan: plan, isCancelled: { cancel.isRaised })
         runner.executorName = executorName

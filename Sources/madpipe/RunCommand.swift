@@ -114,8 +114,8 @@ struct RunCommand: ParsableCommand {
             if jobs == nil { options.jobs = 100_000 }
             options.memory = Int.max / 2
         } else {
-            // Stages run as threads of this process: share the cores among the jobs in flight.
-            BLASThreads.set(BLASThreads.perJob(jobs: options.jobs))
+            // Stages run as threads of this process; their BLAS thread count does not follow --jobs.
+            BLASThreads.set(BLASThreads.perStage())
             let runner = StageRunner(store: store, plan: plan, isCancelled: { cancel.isRaised })
             runner.logOpened = { [weak display] id, path in display?.stageLog(id, path: path) }
             launcher = LocalLauncher(runner: runner)

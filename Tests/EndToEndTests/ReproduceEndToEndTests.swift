@@ -105,6 +105,34 @@ final class ReproduceEndToEndTests: XCTestCase {
         XCTAssertEqual(try s.run("reproduce", bundle, "--dir", "r2").code, 2)
     }
 
+    /// A stage's bytes do not follow `--jobs`: every stage runs BLAS on one thread (the key names
+    /// no thread count), so a `--jobs 1` run trains the same model as a `--jobs 2` run. Before,
+    /// `--jobs 1` gave BLAS every core, whose sums differ (docs/bundles.md).
+    func testJobsDoNotChangeAStagesBytes() throws {
+        try XCTSkipIf(ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] != nil,
+                      "OPENBLAS_NUM_THREADS is set, so it, not madpipe, picks the thread count")
+        let s = try Sandbox("repro-jobs")
+        // Shapes large enough for OpenBLAS to split its sgemms among threads when it may.
+        try s.write("p.yaml", """
+            pipeline: jobs
+            stages:
+              pt:
+                kind: pretrain
+                params: {family: llama, d_model: 64, layers: 2, heads: 4, d_ff: 256, max_seq: 48, examples: 3000, batch: 32, steps: 20, lr: 0.003}
+            """)
+        var outputs: [String] = []
+        for jobs in ["1", "2"] {
+            let r = try s.run("run", "p.yaml", "-q", "--jobs", jobs, "--cache", "c" + jobs)
+            XCTAssertEqual(r.code, 0, r.stderr)
+            let names = try FileManager.default.contentsOfDirectory(atPath: s.dir + "/c\(jobs)/stages").filter { $0.hasSuffix(".json") }
+            XCTAssertEqual(names.count, 1)
+            let record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.dir + "/c\(jobs)/stages/" + names[0]))) as? [String: Any])
+            XCTAssertEqual((record["environment"] as? [String: String])?["blasThreads"], "1", "--jobs \(jobs)")
+            outputs.append(try XCTUnwrap(record["output"] as? String))
+        }
+        XCTAssertEqual(outputs[0], outputs[1], "the same key stored different bytes under --jobs 1 and --jobs 2")
+    }
+
     func testAChangedResultIsAMismatchNamingFileRowAndColumn() throws {
         let s = try Sandbox("repro-mismatch")
         let bundle = try exported(s)
