@@ -1,7 +1,10 @@
 // supervisor.c: the process between madpipe and a stage's command, so that no command outlives
 // the run that started it and nothing it started can write the stage's outputs once they are
 // hashed. It is forked from madpipe (a multi-threaded process), so between fork and _exit it calls
-// only async-signal-safe functions and allocates nothing. The supervisor:
+// only async-signal-safe functions and allocates nothing. Both forks are glibc's `_Fork`, which runs
+// no atfork handlers: `fork` runs them, and OpenBLAS's (which shuts its thread pool down) once
+// waited forever in the supervisor on one of OpenBLAS's mutexes, copied locked from madpipe (a
+// real-model test hung in a CI check). The supervisor:
 //   - dies with its runner: PR_SET_PDEATHSIG sends it SIGTERM when the thread that forked it
 //     ends (a stage's thread lives until its command has ended); getppid() closes the race of a
 //     runner that died before that was set;
@@ -169,7 +172,7 @@ static void supervise(const char *path, char *const argv[], char *const envp[], 
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     if (set_descriptors(log_path, inherit_fd) != 0) _exit(127);
 
-    pid_t shell = fork();
+    pid_t shell = _Fork();
     if (shell < 0) _exit(127);
     if (shell == 0) {
         setpgid(0, 0);
@@ -207,7 +210,7 @@ static void supervise(const char *path, char *const argv[], char *const envp[], 
 
 pid_t madpipe_supervise(const char *path, char *const argv[], char *const envp[], const char *directory,
                         const char *log_path, int inherit_fd, pid_t parent, int grace_ms) {
-    pid_t pid = fork();
+    pid_t pid = _Fork();
     if (pid == 0) {
         supervise(path, argv, envp, directory, log_path, inherit_fd, parent, grace_ms);
         _exit(127);
