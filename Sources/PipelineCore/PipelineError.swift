@@ -25,6 +25,8 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case unknownAxis(SourceLocation, axis: String, suggestion: String?)
     case unknownStage(SourceLocation, name: String, suggestion: String?)
     case unknownVariable(SourceLocation, name: String, suggestion: String?)
+    /// A template reference names a matrix axis that its stage does not sweep (not in `over`).
+    case axisNotSwept(SourceLocation, reference: String, axis: String, stage: String)
     case unknownAxisValue(SourceLocation, axis: String, value: String, suggestion: String?)
     case emptyMatrix(SourceLocation, detail: String)
     /// A stage's matrix would take the plan past `Planner.instanceLimit` instances; a count of
@@ -45,6 +47,7 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
              let .wrongType(l, _, _, _), let .unknownKey(l, _, _, _), let .missingField(l, _, _),
              let .invalidValue(l, _, _), let .unknownKind(l, _, _), let .unknownParam(l, _, _, _),
              let .unknownAxis(l, _, _), let .unknownStage(l, _, _), let .unknownVariable(l, _, _),
+             let .axisNotSwept(l, _, _, _),
              let .unknownAxisValue(l, _, _, _), let .emptyMatrix(l, _), let .noMatchingInstance(l, _, _),
              let .cycle(l, _):
             return l
@@ -112,6 +115,8 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
             return "reference to unknown stage '\(name)'\(Self.hint(s))"
         case let .unknownVariable(_, name, s):
             return "unknown variable '${\(name)}'\(Self.hint(s))"
+        case let .axisNotSwept(_, reference, axis, stage):
+            return "'${\(reference)}' uses matrix axis '\(axis)', which stage '\(stage)' does not sweep: add it to the stage's over"
         case let .unknownAxisValue(_, axis, value, s):
             return "axis '\(axis)' has no value '\(value)'\(Self.hint(s))"
         case let .emptyMatrix(_, detail):

@@ -47,7 +47,7 @@ public enum Planner {
                 throw PipelineError.emptyMatrix(stage.location, detail: "stage '\(stage.name)' has no instances left after matrix.exclude and its own exclude")
             }
             for assignment in combos {
-                let template = instanceTemplate(varScope, assignment)
+                let template = instanceTemplate(varScope, assignment, stage: stage, spec: spec)
                 let id = instanceId(stage.name, assignment)
                 let params = try resolveParams(stage, kind: kind, template: template)
                 let inputs = try resolveInputs(stage, kind: kind, assignment: assignment, template: template,
@@ -177,10 +177,12 @@ public enum Planner {
     }
 
     /// The template of one instance: the pipeline's vars, then the instance's axis values.
-    static func instanceTemplate(_ vars: [String: Value], _ assignment: [(String, Value)]) -> Template {
+    static func instanceTemplate(_ vars: [String: Value], _ assignment: [(String, Value)],
+                                 stage: StageSpec, spec: PipelineSpec) -> Template {
         var scope = vars
         for (k, v) in assignment { scope[k] = v }
-        return Template(scope: scope)
+        let unswept = Set(spec.axes.map(\.name)).subtracting(stage.over.map(\.value))
+        return Template(scope: scope, stage: stage.name, unsweptAxes: unswept)
     }
 
     /// The stages an input reference can name. A literal reference names one; a templated one
@@ -192,7 +194,7 @@ public enum Planner {
         try checkInstanceCount(stage, over: over, planned: 0)
         var names: [String] = []
         for assignment in assignments(of: stage, over: over, in: spec) {
-            let text = try instanceTemplate(vars, assignment).apply(string: ref.value, at: ref.location).description
+            let text = try instanceTemplate(vars, assignment, stage: stage, spec: spec).apply(string: ref.value, at: ref.location).description
             let name = StageReference.stageName(of: text)
             if !names.contains(name) { names.append(name) }
         }

@@ -9,8 +9,16 @@
 public struct Template {
     /// Values visible to templates: axis values first, then vars.
     public var scope: [String: Value]
+    /// The stage whose params are substituted, and the pipeline's axes it does not sweep: a
+    /// reference to one of those is reported as such rather than as an unknown variable.
+    public var stage: String?
+    public var unsweptAxes: Set<String>
 
-    public init(scope: [String: Value]) { self.scope = scope }
+    public init(scope: [String: Value], stage: String? = nil, unsweptAxes: Set<String> = []) {
+        self.scope = scope
+        self.stage = stage
+        self.unsweptAxes = unsweptAxes
+    }
 
     /// Placeholders a stage fills in when it runs; never part of a cache key's variation.
     public static func isRuntimePlaceholder(_ name: String) -> Bool {
@@ -64,8 +72,7 @@ public struct Template {
                     }
                     out += "${\(name)}"
                 } else {
-                    throw PipelineError.unknownVariable(location, name: name,
-                                                        suggestion: suggestion(for: name, among: Array(scope.keys).sorted()))
+                    throw undefined(name, in: name, at: location)
                 }
                 i = s.index(after: close)
             } else {
@@ -81,14 +88,10 @@ public struct Template {
     func resolve(_ name: String, in text: String, at location: SourceLocation) throws -> Value? {
         let (base, keys) = VarPath.split(name)
         if keys.isEmpty { return scope[name] }
-        guard var value = scope[base] else {
-            throw PipelineError.unknownVariable(location, name: base, suggestion: suggestion(for: base, among: Array(scope.keys).sorted()))
-        }
+        guard var value = scope[base] else { throw undefined(base, in: name, at: location) }
         var path = base
         for key in keys {
-            guard let keyValue = scope[key] else {
-                throw PipelineError.unknownVariable(location, name: key, suggestion: suggestion(for: key, among: Array(scope.keys).sorted()))
-            }
+            guard let keyValue = scope[key] else { throw undefined(key, in: name, at: location) }
             guard let entries = value.mapValue else {
                 throw PipelineError.invalidValue(location, field: "template", problem:
                     "'${\(name)}' in \"\(text)\": '\(path)' is not a map, so it has no entry for \(key)=\(keyValue)")
@@ -103,5 +106,13 @@ public struct Template {
             path += "[\(key)]"
         }
         return value
+    }
+
+    /// The error for `name`, which nothing in scope defines, met in reference `${reference}`.
+    func undefined(_ name: String, in reference: String, at location: SourceLocation) -> PipelineError {
+        if let stage, unsweptAxes.contains(name) {
+            return .axisNotSwept(location, reference: reference, axis: name, stage: stage)
+        }
+        return .unknownVariable(location, name: name, suggestion: suggestion(for: name, among: Array(scope.keys).sorted()))
     }
 }
