@@ -26,6 +26,7 @@ public enum Planner {
             vars[i].1 = try replacingEntry(of: vars[i].1, at: keys[...], with: value, override: target)
         }
         let axisNames = spec.axes.map(\.name)
+        let axisSet = Set(axisNames)
         try checkExcludes(spec)
         let varScope = Dictionary(vars, uniquingKeysWith: { a, _ in a })
         let order = try stageOrder(spec, registry: registry, vars: varScope)
@@ -47,7 +48,7 @@ public enum Planner {
                 throw PipelineError.emptyMatrix(stage.location, detail: "stage '\(stage.name)' has no instances left after matrix.exclude and its own exclude")
             }
             for assignment in combos {
-                let template = instanceTemplate(varScope, assignment, stage: stage, spec: spec)
+                let template = instanceTemplate(varScope, assignment, stage: stage.name, axes: axisSet)
                 let id = instanceId(stage.name, assignment)
                 let params = try resolveParams(stage, kind: kind, template: template)
                 let inputs = try resolveInputs(stage, kind: kind, assignment: assignment, template: template,
@@ -176,13 +177,13 @@ public enum Planner {
         expand(over, excludes: spec.excludes + stage.excludes)
     }
 
-    /// The template of one instance: the pipeline's vars, then the instance's axis values.
+    /// The template of one instance of `stage`: the pipeline's vars, then the instance's axis
+    /// values; `axes` (every axis of the pipeline) names the ones it leaves out in errors.
     static func instanceTemplate(_ vars: [String: Value], _ assignment: [(String, Value)],
-                                 stage: StageSpec, spec: PipelineSpec) -> Template {
+                                 stage: String, axes: Set<String>) -> Template {
         var scope = vars
         for (k, v) in assignment { scope[k] = v }
-        let unswept = Set(spec.axes.map(\.name)).subtracting(stage.over.map(\.value))
-        return Template(scope: scope, stage: stage.name, unsweptAxes: unswept)
+        return Template(scope: scope, stage: stage, axes: axes)
     }
 
     /// The stages an input reference can name. A literal reference names one; a templated one
@@ -193,8 +194,9 @@ public enum Planner {
         let over = axes(of: stage, in: spec)
         try checkInstanceCount(stage, over: over, planned: 0)
         var names: [String] = []
+        let axes = Set(spec.axes.map(\.name))
         for assignment in assignments(of: stage, over: over, in: spec) {
-            let text = try instanceTemplate(vars, assignment, stage: stage, spec: spec).apply(string: ref.value, at: ref.location).description
+            let text = try instanceTemplate(vars, assignment, stage: stage.name, axes: axes).apply(string: ref.value, at: ref.location).description
             let name = StageReference.stageName(of: text)
             if !names.contains(name) { names.append(name) }
         }

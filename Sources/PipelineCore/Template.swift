@@ -9,15 +9,15 @@
 public struct Template {
     /// Values visible to templates: axis values first, then vars.
     public var scope: [String: Value]
-    /// The stage whose params are substituted, and the pipeline's axes it does not sweep: a
-    /// reference to one of those is reported as such rather than as an unknown variable.
+    /// The stage whose params are substituted, and the pipeline's matrix axes: an axis missing
+    /// from `scope` is one the stage does not sweep, and is reported as such.
     public var stage: String?
-    public var unsweptAxes: Set<String>
+    public var axes: Set<String>
 
-    public init(scope: [String: Value], stage: String? = nil, unsweptAxes: Set<String> = []) {
+    public init(scope: [String: Value], stage: String? = nil, axes: Set<String> = []) {
         self.scope = scope
         self.stage = stage
-        self.unsweptAxes = unsweptAxes
+        self.axes = axes
     }
 
     /// Placeholders a stage fills in when it runs; never part of a cache key's variation.
@@ -110,7 +110,7 @@ public struct Template {
 
     /// The error for `name`, which nothing in scope defines, met in reference `${reference}`.
     func undefined(_ name: String, in reference: String, at location: SourceLocation) -> PipelineError {
-        if let stage, unsweptAxes.contains(name) {
+        if let stage, axes.contains(name) {
             return .axisNotSwept(location, reference: reference, axis: name, stage: stage)
         }
         return .unknownVariable(location, name: name, suggestion: suggestion(for: name, among: Array(scope.keys).sorted()))
