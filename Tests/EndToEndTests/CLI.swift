@@ -75,6 +75,14 @@ final class Sandbox {
         return (r, counts)
     }
 
+    /// Every stage record (as JSON) of the cache in directory `cache` of the sandbox.
+    func records(cache: String = "cache") throws -> [[String: Any]] {
+        let stages = dir + "/" + cache + "/stages"
+        return try FileManager.default.contentsOfDirectory(atPath: stages).filter { $0.hasSuffix(".json") }.sorted().map { name in
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: stages + "/" + name))) as? [String: Any], name)
+        }
+    }
+
     var recordCount: Int {
         ((try? FileManager.default.contentsOfDirectory(atPath: dir + "/cache/stages")) ?? []).filter { $0.hasSuffix(".json") }.count
     }

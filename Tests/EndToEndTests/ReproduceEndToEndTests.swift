@@ -70,12 +70,11 @@ final class ReproduceEndToEndTests: XCTestCase {
         let s = try Sandbox("repro")
         let bundle = try exported(s)
         // Every record names the code and the numeric environment it ran with.
-        let records = try FileManager.default.contentsOfDirectory(atPath: s.dir + "/cache/stages").filter { $0.hasSuffix(".json") }
+        let records = try s.records()
         XCTAssertEqual(records.count, 6)
-        for name in records {
-            let r = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.dir + "/cache/stages/" + name))) as? [String: Any])
+        for r in records {
             XCTAssertEqual(r["format"] as? Int, 2)
-            let env = try XCTUnwrap(r["environment"] as? [String: String], name)
+            let env = try XCTUnwrap(r["environment"] as? [String: String], "\(r["stage"] ?? "?")")
             for k in ["version", "commit", "dirty", "blas", "blasCore", "blasThreads", "cpu", "os", "swift"] { XCTAssertNotNil(env[k], k) }
             XCTAssertTrue(env["os"]!.hasPrefix("Linux"), env["os"]!)
         }
@@ -124,9 +123,9 @@ final class ReproduceEndToEndTests: XCTestCase {
         for jobs in ["1", "2"] {
             let r = try s.run("run", "p.yaml", "-q", "--jobs", jobs, "--cache", "c" + jobs)
             XCTAssertEqual(r.code, 0, r.stderr)
-            let names = try FileManager.default.contentsOfDirectory(atPath: s.dir + "/c\(jobs)/stages").filter { $0.hasSuffix(".json") }
-            XCTAssertEqual(names.count, 1)
-            let record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.dir + "/c\(jobs)/stages/" + names[0]))) as? [String: Any])
+            let records = try s.records(cache: "c" + jobs)
+            XCTAssertEqual(records.count, 1)
+            let record = try XCTUnwrap(records.first)
             XCTAssertEqual((record["environment"] as? [String: String])?["blasThreads"], "1", "--jobs \(jobs)")
             outputs.append(try XCTUnwrap(record["output"] as? String))
         }

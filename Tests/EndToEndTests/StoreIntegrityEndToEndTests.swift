@@ -8,11 +8,7 @@ import XCTest
 final class StoreIntegrityEndToEndTests: XCTestCase {
     /// The record (as JSON) of the only stage whose id is `stage`.
     func record(_ s: Sandbox, stage: String) throws -> [String: Any] {
-        let dir = s.dir + "/cache/stages"
-        for name in try FileManager.default.contentsOfDirectory(atPath: dir) {
-            let obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/" + name))) as! [String: Any]
-            if obj["stage"] as? String == stage { return obj }
-        }
+        for obj in try s.records() where obj["stage"] as? String == stage { return obj }
         XCTFail("no record for \(stage)")
         return [:]
     }
