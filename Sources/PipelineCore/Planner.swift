@@ -11,8 +11,15 @@ public enum Planner {
     public static let instanceLimit = 1_000_000
 
     /// Expands `spec` with `overrides` (from `-p name=value`, or `-p name[key]=value` for one
-    /// entry of a map var) using the kinds in `registry`.
-    public static func plan(_ spec: PipelineSpec, registry: StageRegistry, overrides: [(String, Value)] = []) throws -> Plan {
+    /// entry of a map var) and `matrix` (from `-m axis=v1,v2`: those axes' values replaced) using
+    /// the kinds in `registry`. A stage the pipeline as written leaves without instances is an
+    /// error (its excludes remove everything); one only `matrix` empties is left out, together
+    /// with the outputs it would publish, so that `-m` can run a slice of a pipeline whose other
+    /// slices have stages of their own.
+    public static func plan(_ declared: PipelineSpec, registry: StageRegistry, overrides: [(String, Value)] = [],
+                            matrix: [(String, [Value])] = []) throws -> Plan {
+        try checkExcludes(declared)
+        let spec = narrowed(declared, to: matrix)
         var vars = spec.vars.map { ($0.name, $0.value.value) }
         for (target, value) in overrides {
             let (name, keys) = VarPath.split(target)
@@ -27,7 +34,6 @@ public enum Planner {
         }
         let axisNames = spec.axes.map(\.name)
         let axisSet = Set(axisNames)
-        try checkExcludes(spec)
         let varScope = Dictionary(vars, uniquingKeysWith: { a, _ in a })
         let order = try stageOrder(spec, registry: registry, vars: varScope)
 
@@ -35,6 +41,7 @@ public enum Planner {
         var index: [String: Int] = [:]
         var byStage: [String: [Int]] = [:]
         var byAssignment: [String: Int] = [:]  // instance id -> index, for exact input matches
+        var leftOut: Set<String> = []          // stages `matrix` leaves without instances
 
         for stage in order {
             let kind = registry[stage.kind.value]!
@@ -45,6 +52,10 @@ public enum Planner {
             try checkInstanceCount(stage, over: over, planned: instances.count)
             let combos = assignments(of: stage, over: over, in: spec)
             if combos.isEmpty {
+                if !matrix.isEmpty, !assignments(of: stage, over: axes(of: stage, in: declared), in: declared).isEmpty {
+                    leftOut.insert(stage.name)
+                    continue
+                }
                 throw PipelineError.emptyMatrix(stage.location, detail: "stage '\(stage.name)' has no instances left after matrix.exclude and its own exclude")
             }
             for assignment in combos {
@@ -68,6 +79,7 @@ public enum Planner {
         var outputs: [PlannedOutput] = []
         for out in spec.outputs {
             let ref = try StageReference.parse(out.reference.value, at: out.reference.location, field: "outputs.\(out.name)")
+            if leftOut.contains(ref.stage) { continue }
             guard let producers = byStage[ref.stage] else {
                 throw PipelineError.unknownStage(out.reference.location, name: ref.stage,
                                                  suggestion: suggestion(for: ref.stage, among: spec.stages.map(\.name)))
@@ -86,6 +98,22 @@ public enum Planner {
             outputs.append(PlannedOutput(name: out.name, producers: chosen, subpath: ref.subpath))
         }
         return Plan(spec: spec, instances: instances, outputs: outputs, vars: vars, index: index)
+    }
+
+    /// `spec` with the `matrix` axes' values replaced; excludes that name a value no longer swept
+    /// are dropped (they can match nothing). The axes are the caller's to check (they exist,
+    /// each is named once).
+    static func narrowed(_ spec: PipelineSpec, to matrix: [(String, [Value])]) -> PipelineSpec {
+        var spec = spec
+        for (name, values) in matrix {
+            guard let n = spec.axes.firstIndex(where: { $0.name == name }) else { continue }
+            let loc = SourceLocation(file: "command line")
+            spec.axes[n].values = values.map { Located($0, loc) }
+            spec.excludes = spec.excludes.filter { ex in
+                ex.value.allSatisfy { k, v in k != name || values.contains { $0.description == v.description } }
+            }
+        }
+        return spec
     }
 
     /// `value` with the entry at `keys` (a path through nested maps) replaced; the entry must exist.

@@ -112,24 +112,10 @@ struct PipelineOptions: ParsableArguments {
         }
     }
 
-    /// `spec` with the `-m` axes' values replaced; excludes that name a value no longer swept
-    /// are dropped (they can match nothing).
-    func applyMatrix(_ spec: PipelineSpec) throws -> PipelineSpec {
-        var spec = spec
-        for (name, values) in try matrixOverrides(for: spec) {
-            let n = spec.axes.firstIndex { $0.name == name }!
-            let loc = SourceLocation(file: "command line")
-            spec.axes[n].values = values.map { Located($0, loc) }
-            spec.excludes = spec.excludes.filter { ex in
-                ex.value.allSatisfy { k, v in k != name || values.contains { $0.description == v.description } }
-            }
-        }
-        return spec
-    }
-
     func plan(_ path: String) throws -> Plan {
-        let spec = try applyMatrix(try SpecParser.load(path: path))
-        return try Planner.plan(spec, registry: BuiltinKinds.registry, overrides: try overrides())
+        let spec = try SpecParser.load(path: path)
+        return try Planner.plan(spec, registry: BuiltinKinds.registry, overrides: try overrides(),
+                                matrix: try matrixOverrides(for: spec))
     }
 }
 

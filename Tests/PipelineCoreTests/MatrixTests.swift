@@ -250,4 +250,57 @@ final class MatrixTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("stage 'judged' has no instances left"), "\(e)")
         }
     }
+
+    /// `-m` may run a slice whose stages of other slices have no instances left (the quality
+    /// recipe has no judge): such a stage is left out with the outputs it would publish. A reader
+    /// left without its producer, and a stage the pipeline itself empties, stay errors.
+    func testAMatrixSliceLeavesOutTheStagesItEmpties() throws {
+        let spec = """
+        pipeline: slice
+        vars:
+          start: {short: judged, quality: base}
+        matrix:
+          dataset: [addition, multiplication]
+          recipe: [short, quality]
+        stages:
+          base:
+            kind: echo
+            over: [dataset, recipe]
+          judged:
+            kind: echo
+            over: [dataset, recipe]
+            exclude:
+              - {recipe: quality}
+            inputs: {model: base}
+          finetune:
+            kind: echo
+            over: [dataset, recipe]
+            inputs: {model: "${start[recipe]}"}
+        outputs:
+          judges: judged
+          models: finetune
+        """
+        let quality: [(String, [Value])] = [("recipe", [.string("quality")])]
+        let p = try plan(spec, matrix: quality)
+        XCTAssertEqual(p.instances.map(\.id), ["base[dataset=addition,recipe=quality]", "base[dataset=multiplication,recipe=quality]",
+                                               "finetune[dataset=addition,recipe=quality]", "finetune[dataset=multiplication,recipe=quality]"])
+        XCTAssertEqual(p.outputs.map(\.name), ["models"], "the left-out stage publishes nothing")
+        XCTAssertEqual(p.spec.axis(named: "recipe")?.values.map(\.value.description), ["quality"])
+        XCTAssertEqual(try plan(spec, matrix: [("dataset", [.string("addition")])]).instances.count, 5, "a slice that empties nothing: base and finetune on both recipes, one judge")
+        // A reader of the left-out stage is an error.
+        XCTAssertThrowsError(try plan(spec.replacingOccurrences(of: "quality: base}", with: "quality: judged}"), matrix: quality)) { e in
+            XCTAssertTrue("\(e)".contains("judged"), "\(e)")
+        }
+        // A stage whose own excludes remove everything is an error with or without -m, as is an
+        // exclude naming a value the pipeline does not declare.
+        let empty = spec.replacingOccurrences(of: "- {recipe: quality}", with: "- {recipe: quality}\n      - {recipe: short}")
+        for m in [[], quality] {
+            XCTAssertThrowsError(try plan(empty, matrix: m)) { e in
+                XCTAssertTrue("\(e)".contains("stage 'judged' has no instances left"), "\(e)")
+            }
+            XCTAssertThrowsError(try plan(spec.replacingOccurrences(of: "- {recipe: quality}", with: "- {recipe: qualty}"), matrix: m)) { e in
+                XCTAssertTrue("\(e)".contains("qualty"), "\(e)")
+            }
+        }
+    }
 }

@@ -17,6 +17,6 @@ struct EchoKind: StageKind {
 
 let testRegistry = StageRegistry([EchoKind()])
 
-func plan(_ yaml: String, overrides: [(String, Value)] = []) throws -> Plan {
-    try Planner.plan(try SpecParser.parse(yaml, file: "/t/p.yaml"), registry: testRegistry, overrides: overrides)
+func plan(_ yaml: String, overrides: [(String, Value)] = [], matrix: [(String, [Value])] = []) throws -> Plan {
+    try Planner.plan(try SpecParser.parse(yaml, file: "/t/p.yaml"), registry: testRegistry, overrides: overrides, matrix: matrix)
 }
