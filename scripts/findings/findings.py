@@ -117,6 +117,22 @@ def timestamp(text, what):
         raise FindingsError(f"{what}: {text!r} is not a timestamp madpipe writes")
 
 
+# Stage intervals further apart than this belong to different sittings (runs) of the pipeline.
+SITTING_GAP = timedelta(minutes=10)
+
+
+def run_spans(starts, ends):
+    """The sittings in which the stages ran: their intervals merged, split where no stage ran for
+    longer than SITTING_GAP (one span for a run from an empty cache)."""
+    spans = []
+    for a, b in sorted(zip(starts, ends)):
+        if spans and a - spans[-1][1] <= SITTING_GAP:
+            spans[-1][1] = max(spans[-1][1], b)
+        else:
+            spans.append([a, b])
+    return spans
+
+
 def f3(v):
     return f"{v:.3f}"
 
@@ -191,8 +207,8 @@ def provenance(manifest, bundle_file):
             env[field] = ", ".join(f"`{v}` ({n} stages)" for v, n in values.most_common())
     starts = [timestamp(r["started"], f"record {r['stage']}: started") for r in run]
     ends = [s + timedelta(seconds=float(r.get("seconds", 0))) for s, r in zip(starts, run)]
-    first, last = min(starts), max(ends)
-    wall = (last - first).total_seconds()
+    spans = run_spans(starts, ends)
+    wall = sum((b - a).total_seconds() for a, b in spans)
     busy = sum(float(r.get("seconds", 0)) for r in run)
     slowest = sorted(run, key=lambda r: -float(r.get("seconds", 0)))[:4]
     sel = manifest.get("selection", {})
@@ -209,8 +225,13 @@ def provenance(manifest, bundle_file):
         f"commit {env['commit']}, tree {env['dirty']}.",
         f"- **Numeric environment**: BLAS {env['blas']}, core {env['blasCore']}, BLAS threads {env['blasThreads']}; "
         f"CPU {env['cpu']}; OS {env['os']}; Swift {env['swift']}.",
-        f"- **Run**: {first:%Y-%m-%d %H:%M}-{last:%H:%M} UTC, **{wall / 60:.1f} minutes** from the first stage's start to "
-        f"the last one's end ({busy / 60:.1f} stage-minutes in all); slowest stages: "
+        (f"- **Run**: {spans[0][0]:%Y-%m-%d %H:%M}-{spans[0][1]:%H:%M} UTC, **{wall / 60:.1f} minutes** from the first stage's start to "
+         f"the last one's end" if len(spans) == 1 else
+         "- **Run**: in " + str(len(spans)) + " sittings, " + ", ".join(
+             f"{a:%Y-%m-%d %H:%M}-{b:%H:%M} UTC ({(b - a).total_seconds() / 60:.1f} min)" for a, b in spans)
+         + f", **{wall / 60:.1f} minutes** in all from each sitting's first stage start to its last stage end "
+         f"(a cache completed by a later run: the stages each ran once)")
+        + f" ({busy / 60:.1f} stage-minutes in all); slowest stages: "
         + ", ".join(f"`{r['stage']}` {float(r['seconds']) / 60:.1f} min" for r in slowest) + ".",
         "- **Vars**: " + ", ".join(f"{k}={var_text(v)}" for k, v in vars_.items())
         + (f"; overrides {' '.join(overrides)}" if overrides else "; no overrides") + ".",

@@ -51,8 +51,9 @@ def svg(panels):
 
 
 class FindingsScriptTests(unittest.TestCase):
-    def make(self, root, pipeline="quirky-mad", drop=None, gap=0.10, edit=None):
-        records = [{"key": f"k{i}", "stage": f"s{i}", "started": f"2026-12-07T10:0{i}:00.000Z", "seconds": 60.0,
+    def make(self, root, pipeline="quirky-mad", drop=None, gap=0.10, edit=None, starts=None):
+        starts = starts or [f"2026-12-07T10:0{i}:00.000Z" for i in range(3)]
+        records = [{"key": f"k{i}", "stage": f"s{i}", "started": starts[i], "seconds": 60.0,
                     "environment": {"version": "0.1.0", "commit": COMMIT, "dirty": "clean", "blas": "OpenBLAS x",
                                     "blasCore": "Haswell", "blasThreads": "1", "cpu": "cpu", "os": "os", "swift": "6.3"}}
                    for i in range(3)]
@@ -128,6 +129,14 @@ class FindingsScriptTests(unittest.TestCase):
     def page(self, root):
         with open(os.path.join(root, "docs", "findings.md")) as f:
             return f.read()
+
+    def test_a_cache_completed_by_a_later_run_shows_each_sitting(self):
+        with tempfile.TemporaryDirectory() as root:
+            self.make(root, starts=["2026-12-07T10:00:00.000Z", "2026-12-07T10:01:00.000Z", "2026-12-08T01:00:00.000Z"])
+            p = self.run_script(root)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("in 2 sittings, 2026-12-07 10:00-10:02 UTC (2.0 min), 2026-12-08 01:00-01:01 UTC (1.0 min), "
+                          "**3.0 minutes** in all", self.page(root))
 
     def assertRefused(self, root, message):
         p = self.run_script(root)
