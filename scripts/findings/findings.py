@@ -117,13 +117,14 @@ def timestamp(text, what):
         raise FindingsError(f"{what}: {text!r} is not a timestamp madpipe writes")
 
 
-# Stage intervals further apart than this belong to different sittings (runs) of the pipeline.
+# A gap longer than this in which no stage of the bundle ran splits the run's time into spans.
 SITTING_GAP = timedelta(minutes=10)
 
 
 def run_spans(starts, ends):
-    """The sittings in which the stages ran: their intervals merged, split where no stage ran for
-    longer than SITTING_GAP (one span for a run from an empty cache)."""
+    """The spans in which the bundle's stages ran: their intervals merged, split where none ran
+    for longer than SITTING_GAP (one span for a run from an empty cache; several when a later run
+    completed the cache, or when stages of the first run were since replaced)."""
     spans = []
     for a, b in sorted(zip(starts, ends)):
         if spans and a - spans[-1][1] <= SITTING_GAP:
@@ -227,10 +228,10 @@ def provenance(manifest, bundle_file):
         f"CPU {env['cpu']}; OS {env['os']}; Swift {env['swift']}.",
         (f"- **Run**: {spans[0][0]:%Y-%m-%d %H:%M}-{spans[0][1]:%H:%M} UTC, **{wall / 60:.1f} minutes** from the first stage's start to "
          f"the last one's end" if len(spans) == 1 else
-         "- **Run**: in " + str(len(spans)) + " sittings, " + ", ".join(
+         "- **Run**: the stages ran " + ", ".join(
              f"{a:%Y-%m-%d %H:%M}-{b:%H:%M} UTC ({(b - a).total_seconds() / 60:.1f} min)" for a, b in spans)
-         + f", **{wall / 60:.1f} minutes** in all from each sitting's first stage start to its last stage end "
-         f"(a cache completed by a later run: the stages each ran once)")
+         + f", **{wall / 60:.1f} minutes** in all (gaps of more than {SITTING_GAP.seconds // 60} minutes in which no stage "
+         f"of this bundle ran left out: a cache completed by a later run, or stages since replaced)")
         + f" ({busy / 60:.1f} stage-minutes in all); slowest stages: "
         + ", ".join(f"`{r['stage']}` {float(r['seconds']) / 60:.1f} min" for r in slowest) + ".",
         "- **Vars**: " + ", ".join(f"{k}={var_text(v)}" for k, v in vars_.items())

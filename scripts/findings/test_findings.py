@@ -130,13 +130,13 @@ class FindingsScriptTests(unittest.TestCase):
         with open(os.path.join(root, "docs", "findings.md")) as f:
             return f.read()
 
-    def test_a_cache_completed_by_a_later_run_shows_each_sitting(self):
+    def test_a_cache_completed_by_a_later_run_shows_each_span(self):
         with tempfile.TemporaryDirectory() as root:
             self.make(root, starts=["2026-12-07T10:00:00.000Z", "2026-12-07T10:01:00.000Z", "2026-12-08T01:00:00.000Z"])
             p = self.run_script(root)
             self.assertEqual(p.returncode, 0, p.stderr)
-            self.assertIn("in 2 sittings, 2026-12-07 10:00-10:02 UTC (2.0 min), 2026-12-08 01:00-01:01 UTC (1.0 min), "
-                          "**3.0 minutes** in all", self.page(root))
+            self.assertIn("the stages ran 2026-12-07 10:00-10:02 UTC (2.0 min), 2026-12-08 01:00-01:01 UTC (1.0 min), "
+                          "**3.0 minutes** in all (gaps of more than 10 minutes", self.page(root))
 
     def assertRefused(self, root, message):
         p = self.run_script(root)
