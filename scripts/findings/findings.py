@@ -118,16 +118,16 @@ def timestamp(text, what):
 
 
 # A gap longer than this in which no stage of the bundle ran splits the run's time into spans.
-SITTING_GAP = timedelta(minutes=10)
+SPAN_GAP = timedelta(minutes=10)
 
 
 def run_spans(starts, ends):
     """The spans in which the bundle's stages ran: their intervals merged, split where none ran
-    for longer than SITTING_GAP (one span for a run from an empty cache; several when a later run
+    for longer than SPAN_GAP (one span for a run from an empty cache; several when a later run
     completed the cache, or when stages of the first run were since replaced)."""
     spans = []
     for a, b in sorted(zip(starts, ends)):
-        if spans and a - spans[-1][1] <= SITTING_GAP:
+        if spans and a - spans[-1][1] <= SPAN_GAP:
             spans[-1][1] = max(spans[-1][1], b)
         else:
             spans.append([a, b])
@@ -230,7 +230,7 @@ def provenance(manifest, bundle_file):
          f"the last one's end" if len(spans) == 1 else
          "- **Run**: the stages ran " + ", ".join(
              f"{a:%Y-%m-%d %H:%M}-{b:%H:%M} UTC ({(b - a).total_seconds() / 60:.1f} min)" for a, b in spans)
-         + f", **{wall / 60:.1f} minutes** in all (gaps of more than {SITTING_GAP.seconds // 60} minutes in which no stage "
+         + f", **{wall / 60:.1f} minutes** in all (gaps of more than {SPAN_GAP.seconds // 60} minutes in which no stage "
          f"of this bundle ran left out: a cache completed by a later run, or stages since replaced)")
         + f" ({busy / 60:.1f} stage-minutes in all); slowest stages: "
         + ", ".join(f"`{r['stage']}` {float(r['seconds']) / 60:.1f} min" for r in slowest) + ".",
