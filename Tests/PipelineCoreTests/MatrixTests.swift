@@ -206,7 +206,7 @@ final class MatrixTests: XCTestCase {
         }
     }
 
-    /// Two recipes, one of which has no judge (quirky-mad's shape): stage-level exclude and -m.
+    /// Two recipes, one of which has no judge (quirky-mad's shape until 2026-12-08): stage-level exclude and -m.
     let judged = """
     pipeline: judged
     vars:
