@@ -82,6 +82,6 @@ final class QuickstartEndToEndTests: XCTestCase {
         let s = try Sandbox("quirky-mad")
         let r = try s.run("validate", Self.repository + "/pipelines/quirky-mad.yaml")
         XCTAssertEqual(r.code, 0, r.stderr)
-        XCTAssert(r.stdout.contains("597 instance(s)"), r.stdout)
+        XCTAssert(r.stdout.contains("603 instance(s)"), r.stdout)
     }
 }
