@@ -19,6 +19,35 @@ import subprocess
 import sys
 
 
+def simulate(order, deps, seconds, jobs):
+    """(wall clock, critical path) of running the instances `order` (plan order: every instance
+    after what it reads) whose `deps[i]` lists what i reads and which take `seconds[i]`, on `jobs`
+    CPUs, ready instances starting first come first served."""
+    waiting = {i: len(deps.get(i, [])) for i in order}
+    dependents = {}
+    for i in order:
+        for d in deps.get(i, []):
+            dependents.setdefault(d, []).append(i)
+    queue = [i for i in order if waiting[i] == 0]
+    running, now, free = [], 0.0, max(1, jobs)
+    while queue or running:
+        while free and queue:
+            i = queue.pop(0)
+            heapq.heappush(running, (now + seconds[i], i))
+            free -= 1
+        now, i = heapq.heappop(running)
+        free += 1
+        for j in sorted(dependents.get(i, [])):
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                queue.append(j)
+    # The longest chain of stage-seconds: no number of CPUs runs faster.
+    longest = {}
+    for i in order:
+        longest[i] = seconds[i] + max((longest[d] for d in deps.get(i, [])), default=0.0)
+    return now, max(longest.values(), default=0.0)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("pipeline")
@@ -50,32 +79,9 @@ def main():
         with open(path) as f:
             seconds[i] = float(json.load(f).get("seconds", 0))
 
-    order = sorted(labels)
-    waiting = {i: len(deps.get(i, [])) for i in order}
-    dependents = {}
-    for i in order:
-        for d in deps.get(i, []):
-            dependents.setdefault(d, []).append(i)
-    queue = [i for i in order if waiting[i] == 0]
-    running, now, free = [], 0.0, max(1, a.jobs)
-    while queue or running:
-        while free and queue:
-            i = queue.pop(0)
-            heapq.heappush(running, (now + seconds[i], i))
-            free -= 1
-        now, i = heapq.heappop(running)
-        free += 1
-        for j in sorted(dependents.get(i, [])):
-            waiting[j] -= 1
-            if waiting[j] == 0:
-                queue.append(j)
-
-    # The longest chain of recorded stage-seconds: no number of CPUs runs faster.
-    longest = {}
-    for i in order:  # plan order lists every instance after what it reads
-        longest[i] = seconds[i] + max((longest[d] for d in deps.get(i, [])), default=0.0)
+    wall, critical = simulate(sorted(labels), deps, seconds, a.jobs)
     print(f"{len(labels)} instances, {sum(seconds.values()) / 60:.1f} stage-minutes, critical path "
-          f"{max(longest.values()) / 60:.1f} min; cold run at --jobs {a.jobs}: {now / 60:.1f} min (simulated)")
+          f"{critical / 60:.1f} min; cold run at --jobs {a.jobs}: {wall / 60:.1f} min (simulated)")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ if MADPIPE_PYTHON="$(bash scripts/hf/venv.sh)"; then
 else
     echo "test.sh: the worker's venv could not be created; the real-model tests will skip" >&2
 fi
-# The findings page's generator (scripts/findings/make-findings.sh) is Python: its tests need no build.
+# The findings page's generator (scripts/findings/make-findings.sh) and the cold-run estimate
+# (bench/cold-run-estimate.py) are Python: their tests need no build.
 python3 -m unittest discover -s scripts/findings
+python3 -m unittest bench/test_cold_run_estimate.py
 swift test -c release "$@"
