@@ -37,7 +37,7 @@ def simulate(order, deps, seconds, jobs):
             free -= 1
         now, i = heapq.heappop(running)
         free += 1
-        for j in sorted(dependents.get(i, [])):
+        for j in dependents.get(i, []):  # in plan order, as `order` built them
             waiting[j] -= 1
             if waiting[j] == 0:
                 queue.append(j)
@@ -59,8 +59,7 @@ def main():
         sys.exit("cold-run-estimate: error: name the cache (--cache or MADPIPE_CACHE)")
 
     def madpipe(*args):
-        return subprocess.run([a.madpipe, *args, "--cache", a.cache] if args[0] == "status" else [a.madpipe, *args],
-                              check=True, capture_output=True, text=True).stdout
+        return subprocess.run([a.madpipe, *args], check=True, capture_output=True, text=True).stdout
 
     # Instances in plan order and their edges (dag), and each instance's key (status).
     labels, deps = {}, {}
@@ -69,7 +68,7 @@ def main():
             labels[int(m.group(1))] = m.group(2)
         elif m := re.match(r"\s*n(\d+) -> n(\d+)", line):
             deps.setdefault(int(m.group(2)), []).append(int(m.group(1)))
-    keys = {s["id"]: s["key"] for s in json.loads(madpipe("status", a.pipeline, "--json"))["stages"]}
+    keys = {s["id"]: s["key"] for s in json.loads(madpipe("status", a.pipeline, "--json", "--cache", a.cache))["stages"]}
 
     seconds = {}
     for i, name in labels.items():
